@@ -1,0 +1,51 @@
+"""The Chalice application: blueprints, the access check, request logging.
+
+Everything Chalice-specific lives here and in chalicelib/api; the domain below knows
+nothing of HTTP.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from chalice import Chalice, Response
+
+from chalicelib import logs
+from chalicelib.api import auth, users
+from chalicelib.api.access import check_access
+from chalicelib.api.http import error_response, internal_error_response, request_id_of
+from chalicelib.api.openapi import document
+from chalicelib.errors import DomainError
+
+app = Chalice(app_name="wildduck-api")
+app.api.binary_types = [*app.api.binary_types, "message/rfc822",
+                        "application/x-apple-aspen-config"]
+
+for blueprint in (users.bp, auth.bp):
+    app.register_blueprint(blueprint)
+
+
+@app.middleware("http")
+def access_and_request_log(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    started = time.monotonic()
+    request.context = request.context or {}
+    request.context.setdefault("requestId", request_id_of(request))
+    request_id = request.context["requestId"]
+    try:
+        check_access(request)
+        response = get_response(request)
+    except DomainError as error:
+        response = error_response(error)
+    except Exception:
+        logs.exception("unhandled error", requestId=request_id)
+        response = internal_error_response(request_id)
+    response.headers["X-Request-Id"] = request_id
+    logs.info("request", requestId=request_id, method=request.method,
+              route=request.context.get("resourcePath"), status=response.status_code,
+              latencyMs=round((time.monotonic() - started) * 1000, 1))
+    return response
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> dict[str, Any]:
+    return document()

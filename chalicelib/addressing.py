@@ -1,0 +1,74 @@
+"""Usernames and email addresses: validation and the normalized forms used for lookups.
+
+Two spellings of one address (case, unicode or punycode domain) normalize to the same
+`addrview`, so uniqueness and resolution treat them as one address.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import idna
+
+_USERNAME = re.compile(r"^[a-z0-9-]+(?:[._=:][a-z0-9-]+)*(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)*)?$")
+_LOCAL_FORBIDDEN = re.compile(r"[\s<>()\[\]\\,;:\"@]")
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def is_valid_username(username: str) -> bool:
+    return 1 <= len(username) <= 128 and bool(_USERNAME.match(username))
+
+
+def unameview(username: str) -> str:
+    """Login form of a username: lower-case, dots removed from the local part."""
+    local, at, domain = username.lower().partition("@")
+    return local.replace(".", "") + at + domain
+
+
+def _domain_unicode(domain: str) -> str:
+    domain = domain.strip().rstrip(".").lower()
+    try:
+        return idna.decode(domain)
+    except idna.IDNAError:
+        try:
+            return idna.decode(idna.encode(domain, uts46=True))
+        except idna.IDNAError:
+            raise ValueError("invalid domain") from None
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """(local part, unicode domain) of a valid address, else ValueError."""
+    address = unicodedata.normalize("NFC", address.strip())
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or len(address) > 320 or len(local) > 64:
+        raise ValueError("invalid address")
+    if _LOCAL_FORBIDDEN.search(local) or local.startswith(".") or local.endswith(".") \
+            or ".." in local:
+        raise ValueError("invalid address")
+    unicode_domain = _domain_unicode(domain)
+    if "." not in unicode_domain and unicode_domain != "localhost":
+        raise ValueError("invalid address")
+    return local, unicode_domain
+
+
+def display_address(address: str) -> str:
+    """How an address is stored and shown: as given, with the domain in unicode."""
+    local, domain = split_address(address)
+    return f"{local}@{domain}"
+
+
+def normalize_address(address: str) -> str:
+    """Uniqueness form: lower-case local part, lower-case unicode domain."""
+    local, domain = split_address(address)
+    return f"{local.lower()}@{domain}"
+
+
+def is_valid_address(address: str) -> bool:
+    try:
+        split_address(address)
+    except ValueError:
+        return False
+    return True

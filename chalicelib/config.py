@@ -1,0 +1,72 @@
+"""Settings read from the environment once per process.
+
+Every stage sets these through `.chalice/config.json`; tests and the local runner set
+them before importing the app. Nothing else in the code reads `os.environ`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+GIB = 1024 * 1024 * 1024
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    mail_bucket: str
+    default_domain: str
+    default_quota: int
+    access_token: str
+    cursor_secret: str
+    password_hash_profile: str
+    authlog_days: int
+    archive_retention_days: int
+    kms_key_id: str
+    totp_issuer: str
+    imap_host: str
+    smtp_host: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+    def table(self, name: str) -> str:
+        return f"{self.table_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    stage = env.get("STAGE", "local")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        table_prefix=env.get("TABLE_PREFIX", "wildduck-local-"),
+        mail_bucket=env.get("MAIL_BUCKET", "wildduck-local-mail"),
+        default_domain=env.get("DEFAULT_DOMAIN", "example.com"),
+        default_quota=int(env.get("DEFAULT_QUOTA", str(GIB))),
+        access_token=env.get("ACCESS_TOKEN", ""),
+        # A fixed local secret keeps cursors valid across `chalice local` restarts; the
+        # deployed stages must configure their own (see README, Configuration).
+        cursor_secret=env.get("CURSOR_SECRET", "local-cursor-secret" if stage == "local" else ""),
+        password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "strong"),
+        authlog_days=int(env.get("AUTHLOG_DAYS", "30")),
+        archive_retention_days=int(env.get("ARCHIVE_RETENTION_DAYS", "14")),
+        kms_key_id=env.get("KMS_KEY_ID", "alias/wildduck-local"),
+        totp_issuer=env.get("TOTP_ISSUER", "WildDuck"),
+        imap_host=env.get("IMAP_HOST", "imap.example.com"),
+        smtp_host=env.get("SMTP_HOST", "smtp.example.com"),
+    )
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    settings.cache_clear()

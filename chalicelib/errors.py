@@ -1,0 +1,140 @@
+"""Typed domain errors. Each carries the HTTP status and the stable `code` clients see.
+
+Services raise these; the HTTP edge turns them into `{error, code}` responses. A new
+failure mode gets a new subclass here rather than an ad-hoc status at a route.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "BadRequest"
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "code": self.code, **self.extra}
+
+
+class InputValidationError(DomainError):
+    code = "InputValidationError"
+    default_message = "Invalid input"
+
+    def __init__(self, details: dict[str, str], message: str | None = None) -> None:
+        first = next(iter(details.values()), None)
+        super().__init__(message or first or self.default_message, details=details)
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class UserNotFound(NotFound):
+    code, default_message = "UserNotFound", "This user does not exist"
+
+
+class NoSuchMailbox(NotFound):
+    code, default_message = "NoSuchMailbox", "This mailbox does not exist"
+
+
+class MessageNotFound(NotFound):
+    code, default_message = "MessageNotFound", "This message does not exist"
+
+
+class AttachmentNotFound(NotFound):
+    code, default_message = "AttachmentNotFound", "This attachment does not exist"
+
+
+class AddressNotFound(NotFound):
+    code, default_message = "AddressNotFound", "This address does not exist"
+
+
+class FilterNotFound(NotFound):
+    code, default_message = "FilterNotFound", "This filter does not exist"
+
+
+class AspNotFound(NotFound):
+    code, default_message = "AspNotFound", "This application password does not exist"
+
+
+class UserExistsError(DomainError):
+    code, default_message = "UserExistsError", "This username already exists"
+
+
+class AddressExistsError(DomainError):
+    code, default_message = "AddressExistsError", "This address already exists"
+
+
+class MailboxExistsError(DomainError):
+    code, default_message = "MailboxExistsError", "Mailbox already exists"
+
+
+class DisallowedMailboxMethod(DomainError):
+    code, default_message = "DisallowedMailboxMethod", "This mailbox can not be changed"
+
+
+class NotPermitted(DomainError):
+    code, default_message = "NotPermitted", "This operation is not permitted"
+
+
+class OverQuotaError(DomainError):
+    code, default_message = "OverQuotaError", "User is over quota"
+
+
+class TotpEnabled(DomainError):
+    code, default_message = "TotpEnabled", "TOTP 2FA is already enabled for this user"
+
+
+class TotpDisabled(DomainError):
+    code, default_message = "TotpDisabled", "TOTP 2FA is not enabled for this user"
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class AuthFailed(Forbidden):
+    code, default_message = "AuthFailed", "Authentication failed"
+
+
+class InvalidAuthScope(Forbidden):
+    code, default_message = "InvalidAuthScope", "Authentication scope is not allowed"
+
+
+class InvalidToken(Forbidden):
+    code, default_message = "InvalidToken", "Invalid or missing access token"
+
+
+class MissingPrivileges(Forbidden):
+    code, default_message = "MissingPrivileges", "This token may not access this resource"
+
+
+class TooMany(Forbidden):
+    code, default_message = "TooMany", "Limit reached"
+
+
+class RateLimitedError(Forbidden):
+    code, default_message = "RateLimitedError", "Too many attempts, try again later"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retryAfter=retry_after)
+        self.headers["Retry-After"] = str(retry_after)
+
+
+class Conflict(DomainError):
+    """A concurrent change won a race that retries could not settle."""
+
+    status = 409
+    code, default_message = "ConcurrentUpdate", "The resource changed concurrently, retry"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code, default_message = "ServiceUnavailable", "The service is not configured"

@@ -1,0 +1,29 @@
+"""Routes of /authenticate and the authentication log."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import endpoint
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.auth import Authenticate, AuthlogQuery
+from chalicelib.services import auth, authlog, users
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/authenticate", "POST", Authenticate, summary="Authenticate a user")
+def authenticate(params: Authenticate) -> dict[str, Any]:
+    return auth.authenticate(params)
+
+
+@endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery,
+          summary="List the authentication log, newest first")
+def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
+    page = authlog.listing(params.user, limit=params.limit, next_cursor=params.next,
+                           previous_cursor=params.previous, action=params.action,
+                           sess=params.sess, ip=params.ip)
+    if not page.items:
+        users.get(params.user)  # an empty page of an unknown user is a 404, not a list
+    return page_response(page, params.page, shaped(page, authlog.to_api))

@@ -1,0 +1,55 @@
+"""Routes of /users: accounts, logout and password reset."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import endpoint
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
+                                      UpdateUser, UserRef)
+from chalicelib.services import users
+from chalicelib.services.authlog import Audit
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/users", "GET", ListUsers, summary="Search and list users")
+def list_users(params: ListUsers) -> dict[str, Any]:
+    page = users.listing(params)
+    return page_response(page, params.page, shaped(page, users.summary), query=params.query or "")
+
+
+@endpoint(bp, "/users", "POST", CreateUser, summary="Create a user")
+def create_user(params: CreateUser) -> dict[str, Any]:
+    return {"id": users.create(params)}
+
+
+@endpoint(bp, "/users/{user}", "GET", UserRef, summary="Get one user")
+def get_user(params: UserRef) -> dict[str, Any]:
+    return users.details(users.get(params.user))
+
+
+@endpoint(bp, "/users/{user}", "PUT", UpdateUser, summary="Update a user")
+def update_user(params: UpdateUser) -> dict[str, Any]:
+    users.update(params)
+    return {}
+
+
+@endpoint(bp, "/users/{user}", "DELETE", DeleteUser, summary="Delete a user")
+def delete_user(params: DeleteUser) -> dict[str, Any]:
+    users.delete(params.user, Audit(params.sess, params.ip))
+    return {}
+
+
+@endpoint(bp, "/users/{user}/logout", "PUT", Logout, summary="Log out all sessions of a user")
+def logout_user(params: Logout) -> dict[str, Any]:
+    users.logout(params.user, params.reason)
+    return {}
+
+
+@endpoint(bp, "/users/{user}/password/reset", "POST", ResetPassword,
+          summary="Reset the password to a temporary one")
+def reset_password(params: ResetPassword) -> dict[str, Any]:
+    return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}

@@ -1,0 +1,66 @@
+"""Field types shared by several resource families."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError, PydanticUseDefault
+
+from chalicelib import addressing
+from chalicelib.validation import CsvList
+
+SCOPES = ("master", "imap", "pop3", "smtp")
+
+
+def _username(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise PydanticCustomError("username", "must be a string")
+    value = addressing.normalize_username(value)
+    if not addressing.is_valid_username(value):
+        raise PydanticCustomError(
+            "username", "must be letters, digits and '-' joined by '.', '_', '=' or ':'")
+    return value
+
+
+def _address(value: Any) -> Any:
+    if not isinstance(value, str) or not addressing.is_valid_address(value):
+        raise PydanticCustomError("email", "must be a valid email address")
+    return addressing.display_address(value)
+
+
+def _password(value: Any) -> Any:
+    """`false` or an empty string mean "no password"."""
+    if value is False or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PydanticCustomError("password", "must be a string or false")
+    return value
+
+
+def _tags(value: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for tag in value:
+        seen.setdefault(tag.strip().lower(), tag.strip())
+    return [tag for tag in seen.values() if tag]
+
+
+def _scopes(value: list[str]) -> list[str]:
+    for scope in value:
+        if scope not in SCOPES:
+            raise PydanticCustomError("scope", "must contain only master, imap, pop3, smtp")
+    return list(dict.fromkeys(value))
+
+
+def _language(value: Any) -> Any:
+    if value == "":
+        raise PydanticUseDefault()
+    return value
+
+
+Username = Annotated[str, BeforeValidator(_username)]
+Address = Annotated[str, BeforeValidator(_address)]
+Password = Annotated[Annotated[str, Field(max_length=256)] | None, BeforeValidator(_password)]
+Tags = Annotated[CsvList, AfterValidator(_tags)]
+Scopes = Annotated[CsvList, AfterValidator(_scopes)]
+Language = Annotated[str, BeforeValidator(_language), Field(pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$")]
+Scope = Annotated[str, Field(pattern=r"^(master|imap|pop3|smtp)$")]

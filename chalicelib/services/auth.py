@@ -1,0 +1,115 @@
+"""Password authentication for IMAP/POP3/SMTP front-ends and web apps.
+
+Resolution costs one lookup (a BatchGetItem when the login could be either an address
+or a username) and one consistent GetItem of the account; every attempt that names a
+real account is written to its authlog.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import addressing
+from chalicelib.clock import now_ms
+from chalicelib.config import settings
+from chalicelib.errors import AuthFailed, InvalidAuthScope
+from chalicelib.schemas.auth import Authenticate
+from chalicelib.security import passwords
+from chalicelib.services import authlog
+from chalicelib.services.authlog import Audit
+from chalicelib.store import lookups
+from chalicelib.store.lookups import LookupItem
+from chalicelib.store.users import UserItem
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Which credential matched, and what the caller must do next."""
+
+    source: str  # master | temporary | asp
+    require_password_change: bool = False
+    asp: str | None = None
+
+
+def _login_keys(login: str) -> list[str]:
+    login = login.strip()
+    keys = []
+    if "@" in login and addressing.is_valid_address(login):
+        keys.append(lookups.address_key(addressing.normalize_address(login)))
+    keys.append(lookups.username_key(addressing.unameview(login)))
+    return keys
+
+
+def resolve_login(login: str) -> UserItem | None:
+    """The live account a username or any of its addresses names, else None."""
+    keys = _login_keys(login)
+    if len(keys) == 1:
+        found = lookups.resolve(keys[0])
+    else:
+        by_key = {item.key: item for item in LookupItem.batch_get(keys, consistent_read=True)}
+        found = next((by_key[k] for k in keys if k in by_key), None)
+    if found is None:
+        return None
+    try:
+        user = UserItem.get(found.user, consistent_read=True)
+    except UserItem.DoesNotExist:
+        return None
+    return None if user.deleted else user
+
+
+def verify_master(user: UserItem, password: str) -> Verified | None:
+    """The account password, or the temporary one from a reset while it is valid."""
+    if user.password and passwords.verify_password(password, user.password):
+        return Verified("master", require_password_change=bool(user.requirePasswordChange))
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    if temp and temp.get("expires", 0) > now_ms() and \
+            passwords.verify_password(password, temp["hash"]):
+        return Verified("temporary", require_password_change=True)
+    return None
+
+
+def authenticate(params: Authenticate) -> dict[str, Any]:
+    audit = Audit(params.sess, params.ip)
+    user = resolve_login(params.username)
+    if user is None:
+        raise AuthFailed()
+
+    def fail(error: Exception, source: str | None = None) -> Exception:
+        authlog.record(user.id, "authentication", audit, result="fail", source=source,
+                       protocol=params.protocol, scope=params.scope)
+        return error
+
+    if user.disabled or user.suspended or not user.activated:
+        raise fail(AuthFailed("User account is disabled"))
+    if params.scope in (user.disabledScopes or []):
+        raise fail(InvalidAuthScope(f"Access to {params.scope} is disabled for this user"))
+    verified = verify_master(user, params.password)
+    if verified is None:
+        raise fail(AuthFailed())
+    enabled2fa = list(user.enabled2fa or [])
+    if params.scope != "master" and (verified.source == "temporary" or enabled2fa):
+        raise fail(InvalidAuthScope("This password can only be used for the master scope"),
+                   verified.source)
+    authlog.record(user.id, "authentication", audit, result="success",
+                   source=verified.source, protocol=params.protocol, scope=params.scope)
+    if verified.source == "master" and passwords.needs_rehash(
+            user.password, settings().password_hash_profile):
+        _rehash(user, params.password)
+    return {
+        "id": user.id, "username": user.username, "address": user.address,
+        "scope": params.scope,
+        "require2fa": enabled2fa if enabled2fa and params.scope == "master" else False,
+        "requirePasswordChange": verified.require_password_change,
+    }
+
+
+def _rehash(user: UserItem, password: str) -> None:
+    """Upgrade an imported or outdated hash now that the plain password is known."""
+    new_hash = passwords.hash_password(password, settings().password_hash_profile)
+    try:
+        user.update(actions=[UserItem.password.set(new_hash)],
+                    condition=UserItem.password == user.password)
+    except UpdateError:  # a concurrent password change won; nothing to upgrade
+        pass

@@ -1,0 +1,81 @@
+"""The security log: what happened to an account's credentials, and from where."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from chalicelib.clock import iso
+from chalicelib.config import settings
+from chalicelib.cursors import decode_cursor
+from chalicelib.ids import new_id
+from chalicelib.store.authlog import AuthlogItem
+from chalicelib.store.paging import Page, query_page
+
+KEY_NAMES = ["user", "id"]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Where a call came from, as the caller states it (`sess`, `ip`)."""
+
+    sess: str | None = None
+    ip: str | None = None
+
+
+def entry(user: str, action: str, audit: Audit, **fields: str | None) -> AuthlogItem:
+    """A log item, for callers that write it inside their own transaction."""
+    now = time.time()
+    item = AuthlogItem(user=user, id=new_id(now), action=action, ip=audit.ip, sess=audit.sess,
+                       created=int(now * 1000),
+                       expires=int(now) + settings().authlog_days * 86400)
+    for name, value in fields.items():
+        if value is not None:
+            setattr(item, name, value)
+    return item
+
+
+def record(user: str, action: str, audit: Audit, **fields: str | None) -> None:
+    entry(user, action, audit, **fields).save()
+
+
+def listing(user: str, *, limit: int, next_cursor: str | None, previous_cursor: str | None,
+            action: str | None = None, sess: str | None = None,
+            ip: str | None = None) -> Page[AuthlogItem]:
+    """Newest first. Expired entries are hidden even before TTL removes them."""
+    scope = f"authlog:{user}"
+    cursor = None
+    if next_cursor:
+        cursor = decode_cursor(scope, next_cursor, "next")
+    elif previous_cursor:
+        cursor = decode_cursor(scope, previous_cursor, "previous")
+    conditions = []
+    if action:
+        conditions.append(AuthlogItem.action == action)
+    if sess:
+        conditions.append(AuthlogItem.sess == sess)
+    if ip:
+        conditions.append(AuthlogItem.ip == ip)
+    # Entries past their TTL look absent only when a filter already runs; the
+    # unfiltered page stays a single Query, and is checked below instead.
+    filter_condition = None
+    if conditions:
+        conditions.append(AuthlogItem.expires > int(time.time()))
+        filter_condition = conditions[0]
+        for condition in conditions[1:]:
+            filter_condition &= condition
+    page = query_page(AuthlogItem, user, scope=scope, key_names=KEY_NAMES, limit=limit,
+                      cursor=cursor, forward=False, filter_condition=filter_condition)
+    now = time.time()
+    return Page([i for i in page.items if i.expires > now], page.next_cursor,
+                page.previous_cursor)
+
+
+def to_api(item: AuthlogItem) -> dict[str, object]:
+    result: dict[str, object] = {"id": item.id, "action": item.action}
+    for name in ("result", "source", "protocol", "scope", "asp", "sess", "ip"):
+        value = getattr(item, name)
+        if value is not None:
+            result[name] = value
+    result["created"] = iso(item.created)
+    result["expires"] = iso(item.expires * 1000)
+    return result

@@ -1,0 +1,320 @@
+"""Accounts: creation with their addresses and mailboxes, profile changes, deletion."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+
+from chalicelib import addressing
+from chalicelib.clock import iso, now_ms
+from chalicelib.config import settings
+from chalicelib.cursors import decode_cursor
+from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
+                               UserExistsError, UserNotFound)
+from chalicelib.ids import new_id
+from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
+from chalicelib.security import passwords, pgp
+from chalicelib.security.secrets import new_temporary_password
+from chalicelib.services import authlog
+from chalicelib.services.authlog import Audit
+from chalicelib.services.mailbox_defaults import default_mailboxes
+from chalicelib.store import journal, lookups
+from chalicelib.store.addresses import AddressItem
+from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.lookups import LookupItem
+from chalicelib.store.mailboxes import MailboxItem
+from chalicelib.store.paging import Page, query_page
+from chalicelib.store.tasks import PURGE_USER, TaskItem
+from chalicelib.store.users import LIVE, UserItem
+
+TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
+PURGE_DELAY_S = 2 * 24 * 3600
+RETRIES = 5
+
+
+def get(user_id: str) -> UserItem:
+    """A live account, read consistently (1 GetItem). Deleted accounts do not exist."""
+    try:
+        user = UserItem.get(user_id, consistent_read=True)
+    except UserItem.DoesNotExist:
+        raise UserNotFound() from None
+    if user.deleted:
+        raise UserNotFound()
+    return user
+
+
+def _key_info(pub_key: str | None) -> dict[str, Any] | None:
+    if not pub_key:
+        return None
+    try:
+        info = pgp.key_info(pub_key)
+    except pgp.InvalidPublicKey as exc:
+        raise InputValidationError({"pubKey": f'"pubKey" {exc}'}) from None
+    return {"name": info.name, "address": info.address, "fingerprint": info.fingerprint}
+
+
+def _password_hash(password: str | None, already_hashed: bool) -> str | None:
+    if password is None:
+        return None
+    if already_hashed:
+        if not passwords.is_supported_hash(password):
+            raise InputValidationError(
+                {"password": '"password" is not a supported password hash'})
+        return password
+    return passwords.hash_password(password, settings().password_hash_profile)
+
+
+def create(params: CreateUser) -> str:
+    """Create the account, its main address and default mailboxes in one transaction."""
+    config = settings()
+    key_info = _key_info(params.pubKey)
+    password_hash = _password_hash(params.password, params.hashedPassword)
+    address = params.address
+    if address is None and not params.emptyAddress:
+        candidate = params.username if "@" in params.username \
+            else f"{params.username}@{config.default_domain}"
+        address = addressing.display_address(candidate)
+
+    now = now_ms()
+    user_id = new_id()
+    uname = addressing.unameview(params.username)
+    retention = params.retention or 0
+    user = UserItem(
+        id=user_id, kind=LIVE, username=params.username, unameview=uname, name=params.name,
+        address=address, password=password_hash, hasPassword=password_hash is not None,
+        passwordChanged=now, requirePasswordChange=params.requirePasswordChange,
+        quota=params.quota or None, storageUsed=0, retention=retention,
+        language=params.language, recipients=params.recipients or 0,
+        forwards=params.forwards or 0, tags=params.tags or [],
+        tagsview=[t.lower() for t in params.tags or []], pubKey=params.pubKey or None,
+        keyInfo=key_info, encryptMessages=params.encryptMessages,
+        encryptForwarded=params.encryptForwarded, enabled2fa=[],
+        disabledScopes=params.disabledScopes or [], activated=True, disabled=False,
+        suspended=False, journalSeq=0, created=now)
+
+    tx = Transaction()
+    tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
+    tx.save(LookupItem(key=lookups.username_key(uname), user=user_id),
+            condition=LookupItem.key.does_not_exist(), label="username")
+    if address:
+        address_id = new_id()
+        addrview = addressing.normalize_address(address)
+        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id),
+                condition=LookupItem.key.does_not_exist(), label="address")
+        tx.save(AddressItem(user=user_id, id=address_id, address=address, addrview=addrview,
+                            main=True, created=now))
+    for path, special_use, box_retention in default_mailboxes(params.language, retention):
+        mailbox_id = new_id()
+        tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path, specialUse=special_use,
+                            subscribed=True, retention=box_retention,
+                            uidValidity=int(time.time()), uidNext=1, modifyIndex=0,
+                            total=0, unseen=0, size=0, created=now))
+        tx.save(LookupItem(key=lookups.mailbox_key(user_id, path), user=user_id,
+                           target=mailbox_id), condition=LookupItem.key.does_not_exist())
+    tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
+                          result="success"))
+    try:
+        tx.commit()
+    except TransactionFailed as failure:
+        if "username" in failure.failed:
+            raise UserExistsError() from None
+        if "address" in failure.failed:
+            raise AddressExistsError() from None
+        raise
+    return user_id
+
+
+def listing(params: ListUsers) -> Page[UserItem]:
+    """Live accounts in id order, optionally matching a query and tags."""
+    scope = "users"
+    cursor = None
+    if params.next:
+        cursor = decode_cursor(scope, params.next, "next")
+    elif params.previous:
+        cursor = decode_cursor(scope, params.previous, "previous")
+    conditions: list[Condition] = []
+    if params.query:
+        needle = params.query.strip().lower()
+        conditions.append(UserItem.unameview.contains(addressing.unameview(needle))
+                          | UserItem.username.contains(needle)
+                          | UserItem.address.contains(needle))
+    if params.tags:
+        any_tag = UserItem.tagsview.contains(params.tags[0].lower())
+        for tag in params.tags[1:]:
+            any_tag |= UserItem.tagsview.contains(tag.lower())
+        conditions.append(any_tag)
+    for tag in params.requiredTags or []:
+        conditions.append(UserItem.tagsview.contains(tag.lower()))
+    filter_condition = None
+    for condition in conditions:
+        filter_condition = condition if filter_condition is None else filter_condition & condition
+    return query_page(UserItem, LIVE, index="by_kind", scope=scope,
+                      key_names=["kind", "id"], limit=params.limit, cursor=cursor,
+                      filter_condition=filter_condition)
+
+
+def quota_allowed(user: UserItem) -> int:
+    return int(user.quota or settings().default_quota)
+
+
+def summary(user: UserItem) -> dict[str, Any]:
+    """The listing form of an account."""
+    return {
+        "id": user.id, "username": user.username, "name": user.name,
+        "address": user.address, "tags": list(user.tags or []),
+        "targets": [], "enabled2fa": list(user.enabled2fa or []),
+        "encryptMessages": bool(user.encryptMessages),
+        "encryptForwarded": bool(user.encryptForwarded),
+        "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},
+        "hasPasswordSet": bool(user.hasPassword), "activated": bool(user.activated),
+        "disabled": bool(user.disabled), "suspended": bool(user.suspended),
+    }
+
+
+def details(user: UserItem) -> dict[str, Any]:
+    """The full form of an account (GET /users/{user})."""
+    key_info = user.keyInfo.as_dict() if user.keyInfo else False
+    return {
+        "id": user.id, "username": user.username, "name": user.name,
+        "address": user.address, "language": user.language,
+        "retention": int(user.retention) if user.retention else False,
+        "enabled2fa": list(user.enabled2fa or []),
+        "encryptMessages": bool(user.encryptMessages),
+        "encryptForwarded": bool(user.encryptForwarded),
+        "pubKey": user.pubKey or "", "keyInfo": key_info,
+        "limits": {
+            "quota": {"allowed": quota_allowed(user),
+                      "used": max(0, int(user.storageUsed or 0))},
+            "recipients": {"allowed": int(user.recipients or 0), "used": 0, "ttl": False},
+            "forwards": {"allowed": int(user.forwards or 0), "used": 0, "ttl": False},
+        },
+        "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
+        "hasPasswordSet": bool(user.hasPassword),
+        "requirePasswordChange": bool(user.requirePasswordChange),
+        "activated": bool(user.activated), "disabled": bool(user.disabled),
+        "suspended": bool(user.suspended),
+        "created": iso(user.created),
+    }
+
+
+_PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "disabled",
+                 "suspended")
+
+
+def update(params: UpdateUser) -> None:
+    """Partial update: only the fields present in the request change."""
+    user = get(params.user)
+    given = params.model_fields_set
+    if params.existingPassword is not None and not (
+            user.password and passwords.verify_password(params.existingPassword, user.password)):
+        raise AuthFailed("Password verification failed")
+    actions: list[Any] = []
+    for name in _PLAIN_FIELDS:
+        if name in given:
+            actions.append(getattr(UserItem, name).set(getattr(params, name)))
+    for name in ("quota", "retention", "recipients", "forwards"):
+        if name in given:
+            value = getattr(params, name)
+            actions.append(getattr(UserItem, name).set(value or (None if name == "quota" else 0)))
+    if "tags" in given:
+        tags = params.tags or []
+        actions += [UserItem.tags.set(tags), UserItem.tagsview.set([t.lower() for t in tags])]
+    if "disabledScopes" in given:
+        actions.append(UserItem.disabledScopes.set(params.disabledScopes or []))
+    if "pubKey" in given:
+        actions += [UserItem.pubKey.set(params.pubKey or None),
+                    UserItem.keyInfo.set(_key_info(params.pubKey))]
+    password_changed = "password" in given
+    if password_changed:
+        password_hash = _password_hash(params.password, params.hashedPassword)
+        actions += [UserItem.password.set(password_hash),
+                    UserItem.hasPassword.set(password_hash is not None),
+                    UserItem.passwordChanged.set(now_ms()),
+                    UserItem.tempPassword.remove(),
+                    UserItem.requirePasswordChange.set(False)]
+    if not actions:
+        return
+    tx = Transaction()
+    tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
+    if password_changed:
+        tx.save(authlog.entry(user.id, "password change", Audit(params.sess, params.ip),
+                              result="success"))
+    try:
+        tx.commit()
+    except TransactionFailed as failure:
+        if "user" in failure.failed:
+            raise UserNotFound() from None
+        raise
+
+
+def delete(user_id: str, audit: Audit) -> None:
+    """Make the account unusable at once and free its names; data is purged later.
+
+    The user item stays (without `kind`, with `deleted`) and a purge task is queued in
+    the same transaction, so the deferred cleanup can never be forgotten.
+    """
+    for _ in range(RETRIES):
+        user = get(user_id)
+        addresses = list(AddressItem.query(user_id))
+        tx = Transaction()
+        tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
+                  condition=UserItem.kind.exists(), label="user")
+        tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
+        for address in addresses:
+            tx.delete(LookupItem(key=lookups.address_key(address.addrview)),
+                      condition=LookupItem.user == user_id)
+        now = time.time()
+        tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
+                         data={"username": user.username}, created=int(now * 1000),
+                         notBefore=int(now) + PURGE_DELAY_S))
+        tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
+        try:
+            tx.commit()
+            return
+        except TransactionFailed as failure:
+            if "user" in failure.failed:
+                raise UserNotFound() from None
+            if not failure.conflict and not failure.failed:
+                raise
+    raise Conflict()
+
+
+def logout(user_id: str, reason: str | None) -> None:
+    """Tell every connected client of the account to drop its sessions."""
+    for _ in range(RETRIES):
+        user = get(user_id)
+        tx = Transaction()
+        journal.append(tx, user, [("LOGOUT", {"reason": reason or "Logout requested"})],
+                       condition=UserItem.kind.exists())
+        try:
+            tx.commit()
+            return
+        except TransactionFailed as failure:
+            if not (failure.conflict or "user" in failure.failed):
+                raise
+    raise Conflict()
+
+
+def reset_password(user_id: str, audit: Audit) -> str:
+    """Issue a temporary password (24 h, master scope) and turn 2FA off."""
+    user = get(user_id)
+    temporary = new_temporary_password()
+    now = now_ms()
+    tx = Transaction()
+    tx.update(user, actions=[
+        UserItem.tempPassword.set({
+            "hash": passwords.hash_password(temporary, settings().password_hash_profile),
+            "created": now, "expires": now + TEMP_PASSWORD_TTL_MS}),
+        UserItem.requirePasswordChange.set(True),
+        UserItem.enabled2fa.set([]),
+        UserItem.totp.remove(),
+    ], condition=UserItem.kind.exists(), label="user")
+    tx.save(authlog.entry(user_id, "reset", audit, result="success"))
+    try:
+        tx.commit()
+    except TransactionFailed as failure:
+        if "user" in failure.failed:
+            raise UserNotFound() from None
+        raise
+    return temporary

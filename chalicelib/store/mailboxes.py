@@ -1,0 +1,35 @@
+"""The mailboxes table: a user's mailboxes with their exact counters."""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.base import meta
+
+
+class MailboxItem(Model):
+    Meta = meta("mailboxes")
+
+    user = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    path = UnicodeAttribute()
+    specialUse = UnicodeAttribute(null=True)
+    subscribed = BooleanAttribute(default=True)
+    hidden = BooleanAttribute(default=False)
+    retention = NumberAttribute(default=0)
+    uidValidity = NumberAttribute()
+    uidNext = NumberAttribute(default=1)
+    modifyIndex = NumberAttribute(default=0)
+    total = NumberAttribute(default=0)
+    unseen = NumberAttribute(default=0)
+    size = NumberAttribute(default=0)
+    created = NumberAttribute()
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def list_for_user(user: str) -> list[MailboxItem]:
+    """All mailboxes of a user: one Query (paginated by DynamoDB only past 1 MB)."""
+    return list(MailboxItem.query(user))

@@ -1,0 +1,71 @@
+"""Cursor paging over a DynamoDB Query, in either direction.
+
+A page costs one Query of `limit + 1` items when no filter applies (the extra item says
+whether another page exists). With a filter DynamoDB counts items before filtering, so
+the query continues until the page is full or the partition is exhausted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+
+from chalicelib.cursors import Cursor, encode_cursor
+from chalicelib.store.base import key_of
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    items: list[M]
+    next_cursor: str | bool
+    previous_cursor: str | bool
+
+
+def query_page(
+    model: type[M],
+    hash_key: Any,
+    *,
+    scope: str,
+    key_names: list[str],
+    limit: int,
+    cursor: Cursor | None = None,
+    forward: bool = True,
+    index: str | None = None,
+    range_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+) -> Page[M]:
+    """Read one page in listing order (`forward` is the order of the first page)."""
+    backwards = cursor is not None and cursor.direction == "previous"
+    source = model if index is None else getattr(model, index)
+    query_kwargs: dict[str, Any] = {
+        "scan_index_forward": forward != backwards,
+        "limit": limit + 1,
+        "last_evaluated_key": cursor.key if cursor else None,
+    }
+    if filter_condition is None:
+        query_kwargs["page_size"] = limit + 1
+    else:
+        query_kwargs["filter_condition"] = filter_condition
+        query_kwargs["page_size"] = max(limit + 1, 50)
+    if range_condition is not None:
+        query_kwargs["range_key_condition"] = range_condition
+    items = list(source.query(hash_key, **query_kwargs))
+    more = len(items) > limit
+    items = items[:limit]
+    if backwards:
+        items.reverse()
+    if not items:
+        return Page(items, False, False)
+    # Walking forward, "previous" exists when we came from a cursor; walking back,
+    # "next" always exists (the page we came from) and "previous" only if there is more.
+    has_next = True if backwards else more
+    has_previous = more if backwards else cursor is not None
+    next_cursor = (encode_cursor(scope, key_of(items[-1], key_names), "next")
+                   if has_next else False)
+    previous_cursor = (encode_cursor(scope, key_of(items[0], key_names), "previous")
+                       if has_previous else False)
+    return Page(items, next_cursor, previous_cursor)

@@ -1,0 +1,20 @@
+"""The tasks table: deferred work that must survive until a scheduled job runs it."""
+from __future__ import annotations
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.base import meta
+
+PURGE_USER = "purge-user"
+
+
+class TaskItem(Model):
+    Meta = meta("tasks")
+
+    kind = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    user = UnicodeAttribute()
+    data = MapAttribute(default=dict)
+    created = NumberAttribute()
+    notBefore = NumberAttribute(default=0)

@@ -1,0 +1,59 @@
+"""The users table: one item per account."""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, UnicodeAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.store.base import meta
+
+LIVE = "user"  # value of `kind` on accounts that are not deleted (feeds the byKind index)
+
+
+class ByKindIndex(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "byKind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class UserItem(Model):
+    Meta = meta("users")
+
+    id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(null=True)
+    username = UnicodeAttribute()
+    unameview = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    password = UnicodeAttribute(null=True)
+    hasPassword = BooleanAttribute(default=False)
+    passwordChanged = NumberAttribute(default=0)
+    tempPassword = MapAttribute(null=True)  # {hash, created}
+    requirePasswordChange = BooleanAttribute(default=False)
+    quota = NumberAttribute(null=True)
+    storageUsed = NumberAttribute(default=0)
+    retention = NumberAttribute(default=0)
+    language = UnicodeAttribute(null=True)
+    recipients = NumberAttribute(default=0)
+    forwards = NumberAttribute(default=0)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    tagsview = ListAttribute(of=UnicodeAttribute, default=list)
+    pubKey = UnicodeAttribute(null=True)
+    keyInfo = MapAttribute(null=True)
+    encryptMessages = BooleanAttribute(default=False)
+    encryptForwarded = BooleanAttribute(default=False)
+    enabled2fa = ListAttribute(of=UnicodeAttribute, default=list)
+    totp = MapAttribute(null=True)
+    disabledScopes = ListAttribute(of=UnicodeAttribute, default=list)
+    activated = BooleanAttribute(default=True)
+    disabled = BooleanAttribute(default=False)
+    suspended = BooleanAttribute(default=False)
+    journalSeq = NumberAttribute(default=0)
+    created = NumberAttribute()
+    deleted = NumberAttribute(null=True)
+
+    by_kind = ByKindIndex()

@@ -87,13 +87,13 @@ CsvList = Annotated[list[str], BeforeValidator(_csv_list)]
 class Schema(BaseModel):
     """Base of every endpoint schema: unknown parameters are an error."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ListingSchema(Schema):
     """Listing and search endpoints ignore parameters they do not know."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     limit: Limit = 20
     page: Page = 1

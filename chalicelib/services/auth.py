@@ -111,5 +111,6 @@ def _rehash(user: UserItem, password: str) -> None:
     try:
         user.update(actions=[UserItem.password.set(new_hash)],
                     condition=UserItem.password == user.password)
-    except UpdateError:  # a concurrent password change won; nothing to upgrade
-        pass
+    except UpdateError as error:  # a concurrent password change won: nothing to upgrade
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise

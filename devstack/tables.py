@@ -6,6 +6,7 @@ Used by the local runner (against the moto server) and by the tests (inside
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,19 @@ def _substitute(value: Any, params: dict[str, str]) -> Any:
     return value
 
 
+@lru_cache(maxsize=None)
+def _client(service: str, region: str) -> Any:
+    """Clients are costly to build (service models) and safe to reuse across moto resets."""
+    return boto3.client(service, region_name=region)
+
+
+@lru_cache(maxsize=None)
+def _template() -> dict[str, Any]:
+    return yaml.safe_load(TEMPLATE.read_text())
+
+
 def load_resources(table_prefix: str, bucket: str) -> dict[str, dict[str, Any]]:
-    template = yaml.safe_load(TEMPLATE.read_text())
+    template = _template()
     params = {"TablePrefix": table_prefix, "MailBucketName": bucket}
     return {name: _substitute(res, params) for name, res in template["Resources"].items()}
 
@@ -42,7 +54,7 @@ def _table_request(props: dict[str, Any]) -> dict[str, Any]:
 
 def create_all(table_prefix: str, bucket: str, region: str) -> list[str]:
     """Create every missing table and the bucket; returns the table names."""
-    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb = _client("dynamodb", region)
     existing = set(dynamodb.list_tables()["TableNames"])
     names = []
     for resource in load_resources(table_prefix, bucket).values():
@@ -57,7 +69,7 @@ def create_all(table_prefix: str, bucket: str, region: str) -> list[str]:
                 dynamodb.update_time_to_live(TableName=props["TableName"],
                                              TimeToLiveSpecification=ttl)
         elif resource["Type"] == "AWS::S3::Bucket":
-            s3 = boto3.client("s3", region_name=region)
+            s3 = _client("s3", region)
             if props["BucketName"] not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
                 kwargs: dict[str, Any] = {"Bucket": props["BucketName"]}
                 if region != "us-east-1":
@@ -73,10 +85,34 @@ def create_all(table_prefix: str, bucket: str, region: str) -> list[str]:
 
 def ensure_kms_key(alias: str, region: str) -> str:
     """The key that encrypts TOTP seeds; created under the configured alias if missing."""
-    kms = boto3.client("kms", region_name=region)
+    kms = _client("kms", region)
     for entry in kms.list_aliases()["Aliases"]:
         if entry["AliasName"] == alias and entry.get("TargetKeyId"):
             return entry["TargetKeyId"]
     key_id = kms.create_key(Description="wildduck local secrets")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     return key_id
+
+
+def truncate_all(table_prefix: str, bucket: str, region: str) -> None:
+    """Empty every table and the bucket, keeping their definitions (fast test isolation)."""
+    dynamodb = _client("dynamodb", region)
+    for resource in load_resources(table_prefix, bucket).values():
+        props = resource["Properties"]
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            names = [k["AttributeName"] for k in props["KeySchema"]]
+            projection = ", ".join(f"#k{i}" for i in range(len(names)))
+            aliases = {f"#k{i}": name for i, name in enumerate(names)}
+            for page in dynamodb.get_paginator("scan").paginate(
+                    TableName=props["TableName"], ProjectionExpression=projection,
+                    ExpressionAttributeNames=aliases):
+                items = page["Items"]
+                for start in range(0, len(items), 25):
+                    dynamodb.batch_write_item(RequestItems={props["TableName"]: [
+                        {"DeleteRequest": {"Key": key}} for key in items[start:start + 25]]})
+        elif resource["Type"] == "AWS::S3::Bucket":
+            s3 = _client("s3", region)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=props["BucketName"]):
+                keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=props["BucketName"], Delete={"Objects": keys})

@@ -31,18 +31,28 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.config import reset_settings, settings  # noqa: E402
-from devstack.tables import create_all, ensure_kms_key  # noqa: E402
+from devstack.tables import create_all, ensure_kms_key, truncate_all  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def aws() -> Iterator[None]:
-    """A fresh, empty AWS account for every test."""
-    reset_settings()
+@pytest.fixture(scope="session")
+def aws_account() -> Iterator[None]:
+    """One moto account per test process, with every table built from the template."""
     with mock_aws():
+        reset_settings()
         config = settings()
         create_all(config.table_prefix, config.mail_bucket, config.region)
         ensure_kms_key(config.kms_key_id, config.region)
         yield
+
+
+@pytest.fixture(autouse=True)
+def aws(aws_account: None) -> Iterator[None]:
+    """Every test starts from empty tables and an empty bucket."""
+    reset_settings()
+    yield
+    reset_settings()
+    config = settings()
+    truncate_all(config.table_prefix, config.mail_bucket, config.region)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ def main() -> None:
     print(f"{'request':<44} {'st':>3}  {'DynamoDB calls':<48} {'capacity':>9}")
     for row in rows:
         print(row.line())
+    print("(capacity of TransactWriteItems is estimated: moto does not report it)")
     app_s, boto_s = import_ratio()
     print(f"\ncold import: app {app_s * 1000:.0f} ms, boto3 {boto_s * 1000:.0f} ms, "
           f"ratio {app_s / boto_s:.2f}")

@@ -5,6 +5,7 @@ single entry point, so PynamoDB and boto3 calls are both seen.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,18 @@ class CallLog:
         return dict(Counter(o for s, o in self.calls if s == service))
 
 
+def _transaction_estimate(params: dict[str, Any]) -> float:
+    """Moto does not report transaction capacity: estimate it as DynamoDB bills it,
+    2 write units per started KB of each item (1 KB for updates, deletes, checks)."""
+    units = 0.0
+    for operation in params.get("TransactItems", []):
+        size_kb = 1
+        if "Put" in operation:
+            size_kb = max(1, -(-len(json.dumps(operation["Put"]["Item"])) // 1024))
+        units += 2 * size_kb
+    return units
+
+
 @contextmanager
 def counting(measure_capacity: bool = False) -> Iterator[CallLog]:
     log = CallLog()
@@ -43,8 +56,11 @@ def counting(measure_capacity: bool = False) -> Iterator[CallLog]:
         response = original(client, operation, params)
         if measure_capacity and service == "dynamodb":
             consumed = response.get("ConsumedCapacity")
-            for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
-                log.capacity += float(entry.get("CapacityUnits", 0))
+            if consumed:
+                for entry in consumed if isinstance(consumed, list) else [consumed]:
+                    log.capacity += float(entry.get("CapacityUnits", 0))
+            elif operation == "TransactWriteItems":
+                log.capacity += _transaction_estimate(params)
         return response
 
     with mock.patch.object(BaseClient, "_make_api_call", wrapper):

@@ -65,7 +65,7 @@ def test_unknown_profile_is_a_programming_error() -> None:
 
 def test_strong_profile_parameters() -> None:
     encoded = hash_password("pw")
-    assert encoded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert verify_password("pw", encoded)
     assert not needs_rehash(encoded)
     assert needs_rehash(encoded, profile="fast")

@@ -8,20 +8,23 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
-from chalicelib.api import auth, users
+from chalicelib.api import archive, auth, messages, users
 from chalicelib.api.access import check_access
 from chalicelib.api.http import error_response, internal_error_response, request_id_of
 from chalicelib.api.openapi import document
 from chalicelib.errors import DomainError
 
 app = Chalice(app_name="wildduck-api")
-app.api.binary_types = [*app.api.binary_types, "message/rfc822",
-                        "application/x-apple-aspen-config"]
+# Request bodies of these types reach the handlers as bytes. Responses do not depend on
+# this list: downloads use api.http.BinaryResponse, which marks its body base64 whatever
+# its type; keeping Chalice's default image/audio/... types here would only make Chalice
+# refuse such a download when the request has no matching Accept header.
+app.api.binary_types = ["message/rfc822", "application/x-apple-aspen-config"]
 
-for blueprint in (users.bp, auth.bp):
+for blueprint in (users.bp, auth.bp, messages.bp, archive.bp):
     app.register_blueprint(blueprint)
 
 
@@ -49,3 +52,23 @@ def access_and_request_log(request: Any, get_response: Callable[[Any], Response]
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> dict[str, Any]:
     return document()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
+    """Remove the messages of deleted mailboxes, a bounded number per run."""
+    from chalicelib.services import maintenance
+    report = maintenance.purge_mailboxes()
+    logs.info("purge-mailboxes", tasksDone=report.tasks_done, removed=report.messages_removed)
+    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_mail_bucket(event: Any) -> dict[str, int]:
+    """Delete S3 folders no message or archived message references any more."""
+    from chalicelib.services import maintenance
+    report = maintenance.sweep()
+    logs.info("sweep", folders=report.folders_seen, candidates=report.candidates,
+              deleted=report.deleted, uploads=report.uploads_deleted)
+    return {"folders": report.folders_seen, "candidates": report.candidates,
+            "deleted": report.deleted}

@@ -550,7 +550,8 @@ def listing(user_id: str, mailbox_id: str, *, order: str = "desc", unseen: bool 
         MessageItem, mailbox_id, index="by_idate", scope=scope,
         key_names=["mailbox", "uid", "idateKey"], limit=limit,
         cursor=_cursor(scope, next_token, previous_token), forward=order == "asc",
-        filter_condition=~MessageItem.flags.contains(SEEN) if unseen else None)
+        filter_condition=~MessageItem.flags.contains(SEEN) if unseen else None,
+        probe=False, total_hint=int(mailbox.total))
     return mailbox, page
 
 

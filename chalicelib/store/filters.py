@@ -1,8 +1,8 @@
 """The filters table: a user's message filters.
 
 Only what mailbox deletion needs for now (find and remove the filters that move mail
-into a mailbox); the filters API builds on the same item shape: `query` and `action`
-are maps, `action.mailbox` is a mailbox id.
+into a mailbox); the filters API builds on the same item shape: `query` (`criteria` in
+Python) and `action` are maps, `action.mailbox` is a mailbox id.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ class FilterItem(Model):
     user = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute(null=True)
-    query = MapAttribute(default=dict)
+    # Stored as `query`; the Python name differs because `query` is Model's classmethod.
+    criteria = MapAttribute(attr_name="query", default=dict)
     action = MapAttribute(default=dict)
     disabled = BooleanAttribute(default=False)
     created = NumberAttribute()

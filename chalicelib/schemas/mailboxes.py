@@ -9,7 +9,8 @@ from pydantic_core import PydanticCustomError
 from chalicelib import mailbox_paths
 from chalicelib.validation import Bool, Int, ObjectId, Schema
 
-Retention = Annotated[Int, Field(ge=0)]
+# milliseconds; bounded so that any accepted value is a valid DynamoDB number
+Retention = Annotated[Int, Field(ge=0, le=2**53 - 1)]
 
 
 def _path(value: Any) -> Any:

@@ -15,8 +15,8 @@ from pynamodb.exceptions import DeleteError
 
 from chalicelib import mailbox_paths
 from chalicelib.clock import now_ms
-from chalicelib.errors import (Conflict, DisallowedMailboxMethod, MailboxExistsError,
-                               NoSuchMailbox, TooMany)
+from chalicelib.errors import (Conflict, DisallowedMailboxMethod, InputValidationError,
+                               MailboxExistsError, NoSuchMailbox, TooMany)
 from chalicelib.ids import new_id
 from chalicelib.mailbox_paths import INBOX, MAX_MAILBOXES
 from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
@@ -36,6 +36,10 @@ MAX_TX_OPS = 100  # DynamoDB's limit on one TransactWriteItems
 # A renamed mailbox costs four operations (item update, old lookup delete, new lookup
 # put, journal entry); each rename transaction also bumps the user's journal sequence.
 MOVES_PER_TX = (MAX_TX_OPS - 1) // 4
+# DynamoDB also caps a transaction at 4 MB; a moved path is written twice (item and
+# journal entry) and may be ~260 KB, so large paths also split a rename.
+TX_BYTES_BUDGET = 3_000_000
+MOVE_OVERHEAD_BYTES = 1024
 # A deletion's fixed operations: mailbox, lookup, purge task, journal entry, user.
 FILTERS_PER_DELETE_TX = MAX_TX_OPS - 5
 
@@ -157,10 +161,20 @@ def update(params: UpdateMailbox) -> None:
         raise
 
 
-def _chunks(moves: list[tuple[MailboxItem, str]], size: int
-            ) -> Iterator[list[tuple[MailboxItem, str]]]:
-    for start in range(0, len(moves), size):
-        yield moves[start:start + size]
+def _chunks(moves: list[tuple[MailboxItem, str]]) -> Iterator[list[tuple[MailboxItem, str]]]:
+    """Consecutive groups of moves that fit one transaction (operations and bytes)."""
+    chunk: list[tuple[MailboxItem, str]] = []
+    size = 0
+    for box, new_path in moves:
+        cost = 2 * len(new_path.encode("utf-8")) + len(box.path.encode("utf-8")) \
+            + MOVE_OVERHEAD_BYTES
+        if chunk and (len(chunk) == MOVES_PER_TX or size + cost > TX_BYTES_BUDGET):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((box, new_path))
+        size += cost
+    if chunk:
+        yield chunk
 
 
 def _rename_plan(boxes: list[MailboxItem], target: MailboxItem,
@@ -176,6 +190,17 @@ def _rename_plan(boxes: list[MailboxItem], target: MailboxItem,
                       key=lambda box: box.path)
     return [(box, mailbox_paths.moved(box.path, old_root, new_path)) for box in children] \
         + [(target, new_path)]
+
+
+def _check_depth(plan: list[tuple[MailboxItem, str]]) -> None:
+    """A rename must not push a child past the path limits (levels grow with it)."""
+    for _, new_path in plan:
+        try:
+            mailbox_paths.normalize_path(new_path)
+        except ValueError as exc:
+            raise InputValidationError(
+                {"path": f'"path" would move "{new_path[:64]}" out of limits: it {exc}'}
+            ) from None
 
 
 def _move(user: UserItem, moves: list[tuple[MailboxItem, str]], target_id: str,
@@ -222,11 +247,12 @@ def _rename(user_id: str, mailbox_id: str, new_path: str, settings: list[Any]) -
         if mailbox_paths.is_within(new_path, target.path):
             raise DisallowedMailboxMethod("A mailbox can not be moved into itself")
         plan = _rename_plan(boxes, target, new_path)
+        _check_depth(plan)
         taken = {box.path for box in boxes}
         if any(path in taken for _, path in plan):
             raise MailboxExistsError()
         try:
-            for moves in _chunks(plan, MOVES_PER_TX):
+            for moves in _chunks(plan):
                 _move(user, moves, target.id, settings)
             return True
         except TransactionFailed as failure:

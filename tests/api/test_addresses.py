@@ -163,6 +163,10 @@ def test_unknown_ids_are_404_and_malformed_input_400(api, make_user):
     reply = api.post(f"/users/{user_id}/addresses", {"address": "ok@example.com", "foo": 1})
     assert reply.status == 400 and reply["details"]["foo"] == '"foo" is not allowed'
     assert api.get(f"/users/{user_id}/addresses/nope")["code"] == "InputValidationError"
+    reply = _add(api, user_id, "tagged@example.com", tags=["x" * 257])
+    assert reply.status == 400 and "tags" in reply["details"]
+    reply = _add(api, user_id, "tagged@example.com", tags=[f"t{n}" for n in range(101)])
+    assert reply.status == 400 and "tags" in reply["details"]
 
 
 def test_search_is_ordered_by_normalized_address_with_partial_match(api, make_user):

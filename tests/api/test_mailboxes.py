@@ -433,3 +433,30 @@ def test_a_deleted_accounts_mailboxes_are_gone(api, make_user):
     assert api.get(f"/users/{user_id}/mailboxes")["code"] == "UserNotFound"
     assert api.get(f"/users/{user_id}/mailboxes/{box}")["code"] == "UserNotFound"
     assert _resolve(api, user_id, "INBOX")["code"] == "UserNotFound"
+
+
+def test_rename_that_would_nest_a_child_too_deep_is_refused(api, make_user):
+    user_id = make_user("toodeep")
+    top = _create(api, user_id, "Top").json["id"]
+    _create(api, user_id, "/".join(["Top"] + ["x"] * 127))  # exactly 128 levels
+    reply = api.put(f"/users/{user_id}/mailboxes/{top}", {"path": "New/Top"})
+    assert reply.status == 400 and reply["code"] == "InputValidationError"
+    assert "Top" in _paths(api, user_id)
+
+
+def test_rename_chunks_respect_both_the_operation_and_the_size_limits():
+    """Paths of ~260 KB are written twice per move; DynamoDB's 4 MB per transaction
+    splits such a rename long before the 100-operation limit does."""
+    from chalicelib.services.mailboxes import MOVES_PER_TX, TX_BYTES_BUDGET, _chunks
+
+    def box(path: str) -> MailboxItem:
+        return MailboxItem(user="u" * 24, id=new_id(), path=path)
+
+    tail = "/".join(["\U0001d11e" * 512] * 126)
+    huge = [(box(f"R/{n}/{tail}"), f"S/{n}/{tail}") for n in range(6)]
+    chunks = list(_chunks(huge))
+    assert len(chunks) > 1 and sum(len(c) for c in chunks) == 6
+    for chunk in chunks:
+        assert sum(3 * len(new.encode()) for _, new in chunk) <= TX_BYTES_BUDGET
+    small = [(box(f"R/{n}"), f"S/{n}") for n in range(MOVES_PER_TX + 1)]
+    assert [len(c) for c in _chunks(small)] == [MOVES_PER_TX, 1]

@@ -81,6 +81,7 @@ def create(params: CreateUser) -> str:
     user_id = new_id()
     uname = addressing.unameview(params.username)
     retention = params.retention or 0
+    mailboxes = default_mailboxes(params.language, retention)
     user = UserItem(
         id=user_id, kind=LIVE, username=params.username, unameview=uname, name=params.name,
         address=address, password=password_hash, hasPassword=password_hash is not None,
@@ -92,7 +93,7 @@ def create(params: CreateUser) -> str:
         keyInfo=key_info, encryptMessages=params.encryptMessages,
         encryptForwarded=params.encryptForwarded, enabled2fa=[],
         disabledScopes=params.disabledScopes or [], activated=True, disabled=False,
-        suspended=False, journalSeq=0, created=now)
+        suspended=False, journalSeq=0, mailboxCount=len(mailboxes), created=now)
 
     tx = Transaction()
     tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
@@ -101,11 +102,12 @@ def create(params: CreateUser) -> str:
     if address:
         address_id = new_id()
         addrview = addressing.normalize_address(address)
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id),
+        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id,
+                           address=address),
                 condition=LookupItem.key.does_not_exist(), label="address")
         tx.save(AddressItem(user=user_id, id=address_id, address=address, addrview=addrview,
                             main=True, created=now))
-    for path, special_use, box_retention in default_mailboxes(params.language, retention):
+    for path, special_use, box_retention in mailboxes:
         mailbox_id = new_id()
         tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path, specialUse=special_use,
                             subscribed=True, retention=box_retention,
@@ -272,6 +274,8 @@ def delete(user_id: str, audit: Audit) -> None:
         for address in addresses:
             tx.delete(LookupItem(key=lookups.address_key(address.addrview)),
                       condition=LookupItem.user == user_id)
+            # out of the admin address listing (the byAddress index) at once
+            tx.update(address, actions=[AddressItem.kind.remove()])
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                          data={"username": user.username}, created=int(now * 1000),

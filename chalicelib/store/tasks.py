@@ -7,6 +7,7 @@ from pynamodb.models import Model
 from chalicelib.store.base import meta
 
 PURGE_USER = "purge-user"
+PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
 
 
 class TaskItem(Model):

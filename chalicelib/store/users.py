@@ -53,6 +53,9 @@ class UserItem(Model):
     disabled = BooleanAttribute(default=False)
     suspended = BooleanAttribute(default=False)
     journalSeq = NumberAttribute(default=0)
+    # Number of mailboxes, kept in the transactions that create and delete them so the
+    # per-user limit holds exactly under concurrency. None: never counted (count on use).
+    mailboxCount = NumberAttribute(null=True)
     created = NumberAttribute()
     deleted = NumberAttribute(null=True)
 

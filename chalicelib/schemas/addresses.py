@@ -12,20 +12,6 @@ from chalicelib.schemas.common import Address, Tags
 from chalicelib.validation import Bool, ListingSchema, ObjectId, Schema
 
 Name = Annotated[str, Field(max_length=256)]
-MAX_TAGS = 100
-MAX_TAG_LENGTH = 256
-
-
-def _bounded_tags(tags: list[str]) -> list[str]:
-    """Keeps an address item far below DynamoDB's 400 KB item limit."""
-    if len(tags) > MAX_TAGS:
-        raise PydanticCustomError("tags", f"must not have more than {MAX_TAGS} tags")
-    if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
-        raise PydanticCustomError("tags", f"must not be longer than {MAX_TAG_LENGTH} characters")
-    return tags
-
-
-AddressTags = Annotated[Tags, AfterValidator(_bounded_tags)]
 
 
 def _only_true(value: bool) -> bool:
@@ -65,7 +51,7 @@ class CreateAddress(Schema):
     address: Address
     main: Bool = False
     name: Name | None = None
-    tags: AddressTags | None = None
+    tags: Tags | None = None
 
 
 class UpdateAddress(Schema):
@@ -73,4 +59,4 @@ class UpdateAddress(Schema):
     address: ObjectId
     main: Annotated[Bool, AfterValidator(_only_true)] | None = None
     name: Name | None = None
-    tags: AddressTags | None = None
+    tags: Tags | None = None

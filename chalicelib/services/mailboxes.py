@@ -16,7 +16,7 @@ from pynamodb.exceptions import DeleteError
 from chalicelib import mailbox_paths
 from chalicelib.clock import now_ms
 from chalicelib.errors import (Conflict, DisallowedMailboxMethod, InputValidationError,
-                               MailboxExistsError, NoSuchMailbox, TooMany)
+                               MailboxExistsError, NoSuchMailbox, TooMany, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.mailbox_paths import INBOX, MAX_MAILBOXES
 from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
@@ -54,10 +54,13 @@ def get(user_id: str, mailbox_id: str) -> MailboxItem:
 
 
 def listing(params: ListMailboxes) -> list[MailboxItem]:
-    """The account's mailboxes in folder-list order: 1 GetItem + 1 Query, whatever the
-    number of mailboxes or messages (counters are on the items)."""
-    users.get(params.user)
-    boxes = [box for box in mailbox_store.list_for_user(params.user)
+    """The account's mailboxes in folder-list order: 1 Query, whatever the number of
+    mailboxes or messages (counters are on the items). A live account always has an
+    INBOX (deleting the account removes it first), so no INBOX means no account."""
+    every = mailbox_store.list_for_user(params.user)
+    if not any(box.path == "INBOX" for box in every):
+        raise UserNotFound()
+    boxes = [box for box in every
              if (params.showHidden or not box.hidden)
              and (not params.specialUse or box.specialUse)]
     return sorted(boxes, key=lambda box: mailbox_paths.listing_order(box.path,
@@ -79,18 +82,9 @@ def _live(condition: Condition | None = None) -> Condition:
 
 
 def _count_change(user: UserItem, delta: int) -> tuple[list[Any], Condition | None]:
-    """Actions and guard that move the user's mailbox count by `delta`.
-
-    A user item without a count (written before counting existed) is counted once
-    here and the count is set under `attribute_not_exists`, so it is exact from then on.
-    """
-    if user.mailboxCount is None:
-        count = len(mailbox_store.list_for_user(user.id))
-        if delta > 0 and count + delta > MAX_MAILBOXES:
-            raise TooMany(f"A user can have at most {MAX_MAILBOXES} mailboxes")
-        return [UserItem.mailboxCount.set(count + delta)], UserItem.mailboxCount.does_not_exist()
+    """Actions and guard that move the user's mailbox count by `delta`."""
     if delta > 0:
-        if int(user.mailboxCount) + delta > MAX_MAILBOXES:
+        if int(user.mailboxCount or 0) + delta > MAX_MAILBOXES:
             raise TooMany(f"A user can have at most {MAX_MAILBOXES} mailboxes")
         return [UserItem.mailboxCount.add(delta)], UserItem.mailboxCount <= MAX_MAILBOXES - delta
     return [UserItem.mailboxCount.add(delta)], None

@@ -261,12 +261,14 @@ def update(params: UpdateUser) -> None:
 def delete(user_id: str, audit: Audit) -> None:
     """Make the account unusable at once and free its names; data is purged later.
 
-    The user item stays (without `kind`, with `deleted`) and a purge task is queued in
-    the same transaction, so the deferred cleanup can never be forgotten.
+    The user item stays (without `kind`, with `deleted`), its INBOX goes, and a purge
+    task is queued in the same transaction, so the deferred cleanup can never be
+    forgotten.
     """
     for _ in range(RETRIES):
         user = get(user_id)
         addresses = list(AddressItem.query(user_id))
+        inbox = lookups.resolve(lookups.mailbox_key(user_id, "INBOX"))
         tx = Transaction()
         tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
                   condition=UserItem.kind.exists(), label="user")
@@ -276,6 +278,11 @@ def delete(user_id: str, audit: Audit) -> None:
                       condition=LookupItem.user == user_id)
             # out of the admin address listing (the byAddress index) at once
             tx.update(address, actions=[AddressItem.kind.remove()])
+        if inbox is not None and inbox.target:
+            # Every live account has an INBOX: without it, the mailbox listing (a single
+            # Query) knows the account is gone while the purge has not yet run.
+            tx.delete(MailboxItem(user=user_id, id=inbox.target))
+            tx.delete(inbox)
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                          data={"username": user.username}, created=int(now * 1000),

@@ -149,8 +149,15 @@ def test_listing_200_mailboxes_with_counters_is_one_query(api, make_user):
     assert len(reply["results"]) == 200
     last = next(box for box in reply["results"] if box["path"] == "Folder 194")
     assert (last["total"], last["unseen"], last["size"]) == (194, 194 % 7, 19400)
-    # the account check (a deleted account's mailboxes linger until purged) + one Query
-    assert calls.by_operation() == {"GetItem": 1, "Query": 1}
+    assert calls.by_operation() == {"Query": 1}
+
+
+def test_listing_of_a_deleted_account_is_user_not_found(api, make_user):
+    user_id = make_user("gone")
+    assert api.delete(f"/users/{user_id}").status == 200
+    reply = api.get(f"/users/{user_id}/mailboxes")
+    assert reply.status == 404 and reply["code"] == "UserNotFound"
+    assert api.get("/users/" + "d" * 24 + "/mailboxes")["code"] == "UserNotFound"
 
 
 def test_get_one_mailbox_always_has_total_and_unseen(api, make_user):
@@ -346,13 +353,6 @@ def test_mailbox_limit_is_exact_under_concurrency(api, make_user, serialized_aws
     assert UserItem.get(user_id).mailboxCount == 1500
     reply = _create(api, user_id, "Three")
     assert reply.status == 403 and reply["code"] == "TooMany"
-
-
-def test_an_uncounted_account_is_counted_once(api, make_user):
-    user_id = make_user("legacy")
-    UserItem.get(user_id).update(actions=[UserItem.mailboxCount.remove()])
-    assert _create(api, user_id, "Counted").status == 200
-    assert UserItem.get(user_id).mailboxCount == len(DEFAULTS) + 1
 
 
 def test_create_and_delete_are_journaled(api, make_user):

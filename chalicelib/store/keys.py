@@ -49,22 +49,25 @@ def token_key(digest: str) -> str:
 def count_failure(limit: str, user: str, window: int, now: int) -> KeyItem:
     """Add one to the user's open window of `limit`, or open one; returns the counter.
 
-    Two conditional writes keep this exact across concurrent Lambdas without a read:
-    the increment applies only to a live window, and a new window replaces only a
-    missing or expired one. Losing either race just means retrying the other write.
+    One conditional UpdateItem covers both a live window and a missing one (which it
+    creates); only a window that has expired but not yet been removed by TTL needs a
+    second write to replace it. Both writes are conditional, so concurrent Lambdas
+    never lose a count: losing a race just means retrying the other write.
     """
     key = rate_key(limit, user)
     for _ in range(5):
         item = KeyItem(key=key)
         try:
-            item.update(actions=[KeyItem.count.add(1)], condition=KeyItem.expires > now)
+            item.update(actions=[KeyItem.count.add(1), KeyItem.user.set(user),
+                                 KeyItem.expires.set(KeyItem.expires | (now + window))],
+                        condition=KeyItem.key.does_not_exist() | (KeyItem.expires > now))
             return item
         except UpdateError as error:
             if error.cause_response_code != _CONDITION_FAILED:
                 raise
         item = KeyItem(key=key, user=user, count=1, expires=now + window)
         try:
-            item.save(condition=KeyItem.key.does_not_exist() | (KeyItem.expires <= now))
+            item.save(condition=KeyItem.expires <= now)
             return item
         except PutError as error:
             if error.cause_response_code != _CONDITION_FAILED:

@@ -230,3 +230,23 @@ def test_bad_tokens_and_ids_are_validation_errors(api, make_user):
     assert api.post(f"/users/{user_id}/2fa/totp/setup", {"colour": "red"}).status == 400
     assert api.post("/users/" + "a" * 24 + "/2fa/totp/setup", {})["code"] == "UserNotFound"
     assert api.delete("/users/" + "a" * 24 + "/2fa")["code"] == "UserNotFound"
+
+
+def test_failed_check_budget(api, make_user):
+    user_id = make_user("failbudget")
+    seed = enabled_seed(api, user_id)
+    wrong = f"{(int(pyotp.TOTP(seed).now()) + 500_000) % 1_000_000:06d}"
+    with counting() as calls:
+        assert api.post(f"/users/{user_id}/2fa/totp/check", {"token": wrong}).status == 403
+    # the user, the failure counter, the authlog entry; and the decrypt.
+    assert calls.by_operation() == {"GetItem": 1, "UpdateItem": 1, "PutItem": 1}
+    assert calls.by_operation("kms") == {"Decrypt": 1}
+
+
+def test_routes_are_described_in_openapi(api):
+    paths = api.get("/openapi.json")["paths"]
+    assert {"post"} <= set(paths["/users/{user}/2fa/totp/setup"])
+    assert {"delete"} <= set(paths["/users/{user}/2fa"])
+    assert {"get", "post"} <= set(paths["/users/{user}/asps"])
+    assert {"get", "delete"} <= set(paths["/users/{user}/asps/{asp}"])
+    assert {"post", "delete"} <= set(paths["/authenticate"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from chalicelib.services import ratelimit
-from chalicelib.store.keys import KeyItem
+from chalicelib.store.keys import KeyItem, rate_key
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
 
@@ -61,10 +61,10 @@ def test_lock_ends_with_the_window(api, make_user):
     assert attempt(api, "patient", "right")["code"] == "RateLimitedError"
     # Let the window pass (moto never runs TTL; expired items must read as absent).
     UserItem(id=user_id).update(actions=[UserItem.authLockedUntil.set(1)])
-    KeyItem(key=f"rate#auth#{user_id}").update(actions=[KeyItem.expires.set(1)])
+    KeyItem(key=rate_key("auth", user_id)).update(actions=[KeyItem.expires.set(1)])
     assert attempt(api, "patient", "right").status == 200
     assert attempt(api, "patient", "wrong")["code"] == "AuthFailed"
-    assert KeyItem.get(f"rate#auth#{user_id}").count == 1  # a new window
+    assert KeyItem.get(rate_key("auth", user_id)).count == 1  # a new window
 
 
 def test_failure_counter_is_exact_under_concurrency(make_user, serialized_aws):
@@ -75,7 +75,7 @@ def test_failure_counter_is_exact_under_concurrency(make_user, serialized_aws):
         thread.start()
     for thread in threads:
         thread.join()
-    counter = KeyItem.get(f"rate#auth#{user_id}")
+    counter = KeyItem.get(rate_key("auth", user_id))
     assert counter.count == 20 and counter.user == user_id
     assert UserItem.get(user_id).authLockedUntil == counter.expires
 

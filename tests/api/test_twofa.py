@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.security.totp import otpauth_uri, qr_data_url
 from chalicelib.store import secrets
+from chalicelib.store.keys import KeyItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
 
@@ -73,6 +74,9 @@ def test_full_totp_flow_accepts_a_token_once(api, make_user):
     assert api.post(f"/users/{user_id}/2fa/totp/check", {"token": token}).status == 200
     again = api.post(f"/users/{user_id}/2fa/totp/check", {"token": token})
     assert again.status == 403 and again["code"] == "InvalidToken"
+    [guard] = [item for item in KeyItem.scan() if item.key.startswith(f"totp#{user_id}#")]
+    step = int(guard.key.rsplit("#", 1)[1])
+    assert totp.at(step * 30) == token and step * 30 < guard.expires <= step * 30 + 150
     logged = actions(api, user_id)
     assert ("enable 2fa totp", "success") in logged
     assert ("check 2fa totp", "success") in logged and ("check 2fa totp", "fail") in logged

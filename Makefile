@@ -22,6 +22,7 @@ test: install
 
 bench: install
 	$(PY) -m bench.foundation
+	$(PY) -m bench.security
 
 clean:
 	rm -rf $(VENV)

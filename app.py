@@ -11,7 +11,7 @@ from typing import Any, Callable
 from chalice import Chalice, Response
 
 from chalicelib import logs
-from chalicelib.api import addresses, auth, mailboxes, users
+from chalicelib.api import addresses, asps, auth, mailboxes, twofa, users
 from chalicelib.api.access import check_access
 from chalicelib.api.http import error_response, internal_error_response, request_id_of
 from chalicelib.api.openapi import document
@@ -21,7 +21,7 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = [*app.api.binary_types, "message/rfc822",
                         "application/x-apple-aspen-config"]
 
-for blueprint in (users.bp, auth.bp, addresses.bp, mailboxes.bp):
+for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp):
     app.register_blueprint(blueprint)
 
 

@@ -1,7 +1,12 @@
-"""Who may call the API at all: the deployment's access token.
+"""Who may call the API: the deployment's access token, or a user's own token.
 
 Local stage: open unless ACCESS_TOKEN is set (it listens on loopback only).
 Deployed stages: fail closed; without a configured token every request is refused.
+
+A presented token that is not the deployment's is taken for a user token (issued by
+/authenticate with `token: true`), on every stage: it may reach only that user's own
+`/users/{user}/...` routes and `DELETE /authenticate`. On those, the request context
+gets the principal (`tokens.UserToken`) for the handler.
 """
 from __future__ import annotations
 
@@ -9,7 +14,11 @@ import hmac
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidToken, ServiceUnavailable
+from chalicelib.errors import InvalidToken, MissingPrivileges, ServiceUnavailable
+from chalicelib.services import tokens
+
+USER_ROUTES = "/users/{user}"
+
 
 def presented_token(request: Any) -> str | None:
     query = request.query_params or {}
@@ -29,10 +38,27 @@ def check_access(request: Any) -> None:
     """Raise a domain error unless the request may proceed."""
     config = settings()
     expected = config.access_token
-    if not expected:
-        if config.is_local:
-            return
+    if not expected and not config.is_local:
         raise ServiceUnavailable("ACCESS_TOKEN is not configured for this stage")
     token = presented_token(request)
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
+    if token is None:
+        if expected:
+            raise InvalidToken()
+        return
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    request.context["principal"] = _user_principal(request, token)
+
+
+def _user_principal(request: Any, token: str) -> tokens.UserToken:
+    if not tokens.looks_like_token(token):
         raise InvalidToken()
+    context = request.context or {}
+    route = str(context.get("resourcePath") or "")
+    path_user = str((request.uri_params or {}).get("user") or "").lower()
+    if path_user and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
+        return tokens.authorize(token, path_user)
+    principal = tokens.identify(token)
+    if route == "/authenticate" and request.method == "DELETE":
+        return principal
+    raise MissingPrivileges()

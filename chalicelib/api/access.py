@@ -19,6 +19,19 @@ from chalicelib.services import tokens
 
 USER_ROUTES = "/users/{user}"
 
+# What only the operator may do, even on a user's own routes: a user token belongs to
+# someone who knows the password, not to the administrator of the account.
+OPERATOR_ONLY = {
+    ("DELETE", "/users/{user}"),
+    ("POST", "/users/{user}/password/reset"),
+    ("POST", "/users/{user}/quota/reset"),
+}
+# All a token issued before the second factor was checked may do.
+PENDING_2FA_ALLOWED = {
+    ("POST", "/users/{user}/2fa/totp/check"),
+    ("DELETE", "/authenticate"),
+}
+
 
 def presented_token(request: Any) -> str | None:
     query = request.query_params or {}
@@ -56,9 +69,15 @@ def _user_principal(request: Any, token: str) -> tokens.UserToken:
     context = request.context or {}
     route = str(context.get("resourcePath") or "")
     path_user = str((request.uri_params or {}).get("user") or "").lower()
+    call = (request.method, route)
     if path_user and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
-        return tokens.authorize(token, path_user)
-    principal = tokens.identify(token)
-    if route == "/authenticate" and request.method == "DELETE":
-        return principal
-    raise MissingPrivileges()
+        principal = tokens.authorize(token, path_user)
+    elif call == ("DELETE", "/authenticate"):
+        principal = tokens.identify(token)
+    else:
+        raise MissingPrivileges()
+    if principal.pending_2fa and call not in PENDING_2FA_ALLOWED:
+        raise MissingPrivileges("Check the second factor with this token first")
+    if call in OPERATOR_ONLY:
+        raise MissingPrivileges("Only the API operator may do this")
+    return principal

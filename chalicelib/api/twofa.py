@@ -5,9 +5,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.schemas.twofa import TotpSetup, TotpVerify, TwoFactorRef
-from chalicelib.services import totp
+from chalicelib.services import tokens, totp
 from chalicelib.services.authlog import Audit
 
 bp = Blueprint(__name__)
@@ -30,8 +30,10 @@ def enable_totp(params: TotpVerify) -> dict[str, Any]:
 
 @endpoint(bp, "/users/{user}/2fa/totp/check", "POST", TotpVerify,
           summary="Validate a TOTP token (each token is accepted once)")
-def check_totp(params: TotpVerify) -> dict[str, Any]:
+def check_totp(params: TotpVerify, ctx: RequestContext) -> dict[str, Any]:
     totp.check(params.user, params.token, Audit(params.sess, params.ip))
+    if ctx.principal is not None:
+        tokens.complete_2fa(ctx.principal)
     return {}
 
 

@@ -133,7 +133,7 @@ def authenticate(params: Authenticate) -> dict[str, Any]:
         "requirePasswordChange": verified.require_password_change,
     }
     if params.token:
-        result["token"] = tokens.issue(user.id)
+        result["token"] = tokens.issue(user.id, pending_2fa=bool(result["require2fa"]))
     return result
 
 

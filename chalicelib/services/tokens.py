@@ -29,18 +29,31 @@ class UserToken:
 
     user: str
     digest: str
+    pending_2fa: bool = False
 
 
 def looks_like_token(value: str) -> bool:
     return bool(_TOKEN_RE.fullmatch(value))
 
 
-def issue(user_id: str) -> str:
+def issue(user_id: str, pending_2fa: bool = False) -> str:
+    """A new token. One issued to an account with 2FA on is `pending_2fa` until a TOTP
+    check made with it succeeds: a password alone must not unlock the account."""
     token = new_token()
     created = now_ms()
     keys.save_token(token_digest(token), user_id, created,
-                    created // 1000 + settings().user_token_ttl)
+                    created // 1000 + settings().user_token_ttl, pending_2fa=pending_2fa)
     return token
+
+
+def complete_2fa(principal: UserToken) -> None:
+    """The second factor was checked with this token: lift its restriction."""
+    if principal.pending_2fa:
+        keys.clear_token_pending_2fa(principal.digest)
+
+
+def _pending(item: KeyItem) -> bool:
+    return bool((item.data.as_dict() if item.data else {}).get("pending2fa"))
 
 
 def _live(item: KeyItem | None) -> bool:
@@ -68,7 +81,7 @@ def authorize(token: str, user_id: str) -> UserToken:
         raise MissingPrivileges()
     if not _valid_for(item, user):
         raise InvalidToken()
-    return UserToken(user=user_id, digest=digest)
+    return UserToken(user=user_id, digest=digest, pending_2fa=_pending(item))
 
 
 def identify(token: str) -> UserToken:
@@ -83,7 +96,7 @@ def identify(token: str) -> UserToken:
         user = None
     if not _valid_for(item, user):
         raise InvalidToken()
-    return UserToken(user=item.user, digest=digest)
+    return UserToken(user=item.user, digest=digest, pending_2fa=_pending(item))
 
 
 def revoke(principal: UserToken) -> None:

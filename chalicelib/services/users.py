@@ -326,6 +326,7 @@ def reset_password(user_id: str, audit: Audit) -> str:
             "hash": passwords.hash_password(temporary, settings().password_hash_profile),
             "created": now, "expires": now + TEMP_PASSWORD_TTL_MS}),
         UserItem.requirePasswordChange.set(True),
+        UserItem.passwordChanged.set(now),  # revokes the user tokens issued before
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
     ], condition=UserItem.kind.exists(), label="user")

@@ -81,9 +81,18 @@ def guard_totp_step(tx: Transaction, user: str, step: int, expires: int) -> None
             condition=KeyItem.key.does_not_exist(), label="replay")
 
 
-def save_token(digest: str, user: str, created_ms: int, expires: int) -> None:
-    KeyItem(key=token_key(digest), user=user, data={"created": created_ms},
+def save_token(digest: str, user: str, created_ms: int, expires: int,
+               pending_2fa: bool = False) -> None:
+    data: dict[str, Any] = {"created": created_ms}
+    if pending_2fa:
+        data["pending2fa"] = True
+    KeyItem(key=token_key(digest), user=user, data=data,
             expires=expires).save(condition=KeyItem.key.does_not_exist())
+
+
+def clear_token_pending_2fa(digest: str) -> None:
+    KeyItem(key=token_key(digest)).update(actions=[KeyItem.data["pending2fa"].remove()],
+                                          condition=KeyItem.key.exists())
 
 
 def get_token(digest: str) -> KeyItem | None:

@@ -160,3 +160,51 @@ def test_user_token_check_is_one_batch_read(api, make_user):
         assert api.get(f"/users/{user_id}", **as_user(token)).status == 200
     # token + its user in one BatchGetItem, then the route's own GetItem of the user.
     assert calls.by_operation() == {"BatchGetItem": 1, "GetItem": 1}
+
+
+def test_token_issued_with_2fa_on_is_limited_until_the_check(api, make_user):
+    import pyotp
+    from tests.api.test_twofa import enabled_seed
+
+    user_id = make_user("twofactor", password="pw")
+    totp = pyotp.TOTP(enabled_seed(api, user_id))
+    token = issue(api, "twofactor")
+    for method, path in (("GET", f"/users/{user_id}"), ("DELETE", f"/users/{user_id}/2fa"),
+                         ("POST", f"/users/{user_id}/asps")):
+        reply = api.call(method, path, {"description": "x"} if method == "POST" else None,
+                         **as_user(token))
+        assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), (method, path)
+    wrong = f"{(int(totp.now()) + 500_000) % 1_000_000:06d}"
+    assert api.post(f"/users/{user_id}/2fa/totp/check", {"token": wrong},
+                    **as_user(token)).status == 403
+    assert api.get(f"/users/{user_id}", **as_user(token)).status == 403
+    checked = api.post(f"/users/{user_id}/2fa/totp/check", {"token": totp.now()},
+                       **as_user(token))
+    assert checked.status == 200, checked
+    assert api.get(f"/users/{user_id}", **as_user(token)).status == 200
+
+
+def test_token_cannot_do_what_only_the_operator_may(api, make_user):
+    user_id = make_user("limited", password="pw")
+    token = issue(api, "limited")
+    for method, path in (("DELETE", f"/users/{user_id}"),
+                         ("POST", f"/users/{user_id}/password/reset")):
+        reply = api.call(method, path, {} if method == "POST" else None, **as_user(token))
+        assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), path
+    for body in ({"quota": 10 ** 12}, {"disabled": False}, {"tags": ["vip"]}):
+        reply = api.put(f"/users/{user_id}", body, **as_user(token))
+        assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), body
+    assert api.put(f"/users/{user_id}", {"name": "Own Name"}, **as_user(token)).status == 200
+    no_proof = api.put(f"/users/{user_id}", {"password": "new-pw"}, **as_user(token))
+    assert no_proof["code"] == "MissingPrivileges"
+    changed = api.put(f"/users/{user_id}", {"password": "new-pw", "existingPassword": "pw"},
+                      **as_user(token))
+    assert changed.status == 200
+    assert api.get(f"/users/{user_id}", **as_user(token))["code"] == "InvalidToken"
+
+
+def test_password_reset_revokes_tokens(api, make_user):
+    user_id = make_user("resetme", password="pw")
+    token = issue(api, "resetme")
+    assert api.post(f"/users/{user_id}/password/reset").status == 200
+    assert api.get(f"/users/{user_id}", **as_user(token))["code"] == "InvalidToken"

@@ -11,7 +11,6 @@ and every accepted check is logged.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.clock import now_ms
 from chalicelib.config import settings
 from chalicelib.errors import (Conflict, InvalidToken, InvalidVerificationToken, TotpDisabled,
-                               TotpEnabled, UserNotFound)
+                               TotpEnabled)
 from chalicelib.security import totp as otp
 from chalicelib.services import authlog, ratelimit, users
 from chalicelib.services.authlog import Audit
@@ -159,14 +158,5 @@ def disable(user_id: str, audit: Audit) -> None:
 
 def disable_all(user_id: str, audit: Audit) -> None:
     """Turn every 2FA method off: the master password works for every scope again."""
-    user = users.get(user_id)
-    tx = Transaction()
-    tx.update(user, actions=[UserItem.enabled2fa.set([]), UserItem.totp.remove()],
-              condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user_id, "disable 2fa", audit, result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:
-            raise UserNotFound() from None
-        raise
+    actions = [UserItem.enabled2fa.set([]), UserItem.totp.remove()]
+    users.update_logged(users.get(user_id), actions, "disable 2fa", audit)

@@ -246,10 +246,14 @@ def update(params: UpdateUser) -> None:
                 raise UserNotFound() from None
             raise
         return
+    update_logged(user, actions, "password change", Audit(params.sess, params.ip))
+
+
+def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit) -> None:
+    """Change a live account and write its authlog entry in one transaction."""
     tx = Transaction()
     tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user.id, "password change", Audit(params.sess, params.ip),
-                          result="success"))
+    tx.save(authlog.entry(user.id, action, audit, result="success"))
     try:
         tx.commit()
     except TransactionFailed as failure:
@@ -320,8 +324,7 @@ def reset_password(user_id: str, audit: Audit) -> str:
     user = get(user_id)
     temporary = new_temporary_password()
     now = now_ms()
-    tx = Transaction()
-    tx.update(user, actions=[
+    update_logged(user, [
         UserItem.tempPassword.set({
             "hash": passwords.hash_password(temporary, settings().password_hash_profile),
             "created": now, "expires": now + TEMP_PASSWORD_TTL_MS}),
@@ -329,12 +332,5 @@ def reset_password(user_id: str, audit: Audit) -> str:
         UserItem.passwordChanged.set(now),  # revokes the user tokens issued before
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
-    ], condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user_id, "reset", audit, result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:
-            raise UserNotFound() from None
-        raise
+    ], "reset", audit)
     return temporary

@@ -7,7 +7,6 @@ import re
 import threading
 
 import pyotp
-import pytest
 
 from chalicelib.config import reset_settings
 from chalicelib.ids import new_id

@@ -18,6 +18,7 @@ run: install
 	PORT=$(PORT) $(PY) -m devstack.run
 
 test: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install

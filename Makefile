@@ -18,10 +18,12 @@ run: install
 	PORT=$(PORT) $(PY) -m devstack.run
 
 test: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench.foundation
+	$(PY) -m bench.security
 
 clean:
 	rm -rf $(VENV)

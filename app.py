@@ -11,7 +11,7 @@ from typing import Any, Callable
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
-from chalicelib.api import archive, auth, messages, users
+from chalicelib.api import addresses, archive, asps, auth, mailboxes, messages, twofa, users
 from chalicelib.api.access import check_access
 from chalicelib.api.http import error_response, internal_error_response, request_id_of
 from chalicelib.api.openapi import document
@@ -24,7 +24,8 @@ app = Chalice(app_name="wildduck-api")
 # refuse such a download when the request has no matching Accept header.
 app.api.binary_types = ["message/rfc822", "application/x-apple-aspen-config"]
 
-for blueprint in (users.bp, auth.bp, messages.bp, archive.bp):
+for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
+                  messages.bp, archive.bp):
     app.register_blueprint(blueprint)
 
 

@@ -32,7 +32,13 @@ class Settings:
     kms_key_id: str
     totp_issuer: str
     imap_host: str
+    imap_port: int
+    imap_ssl: bool
     smtp_host: str
+    smtp_port: int
+    smtp_ssl: bool
+    service_name: str
+    user_token_ttl: int
 
     @property
     def is_local(self) -> bool:
@@ -63,7 +69,13 @@ def settings() -> Settings:
         kms_key_id=env.get("KMS_KEY_ID", "alias/wildduck-local"),
         totp_issuer=env.get("TOTP_ISSUER", "WildDuck"),
         imap_host=env.get("IMAP_HOST", "imap.example.com"),
+        imap_port=int(env.get("IMAP_PORT", "993")),
+        imap_ssl=_flag(env.get("IMAP_SSL", "true")),
         smtp_host=env.get("SMTP_HOST", "smtp.example.com"),
+        smtp_port=int(env.get("SMTP_PORT", "465")),
+        smtp_ssl=_flag(env.get("SMTP_SSL", "true")),
+        service_name=env.get("SERVICE_NAME", "WildDuck Mail"),
+        user_token_ttl=int(env.get("USER_TOKEN_TTL", str(24 * 3600))),
     )
 
 

@@ -96,6 +96,12 @@ class TotpDisabled(DomainError):
     code, default_message = "TotpDisabled", "TOTP 2FA is not enabled for this user"
 
 
+class InvalidVerificationToken(DomainError):
+    """A wrong TOTP token while enabling 2FA: bad input (400), unlike a failed check (403)."""
+
+    code, default_message = "InvalidToken", "Invalid verification token"
+
+
 class Forbidden(DomainError):
     status = 403
 

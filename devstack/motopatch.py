@@ -50,16 +50,19 @@ def install() -> None:
             clone = copy.copy(table)
             items: Any = defaultdict(dict)
             items.update(table.items)
+            copied: set[Any] = set()
             for hash_value, range_value in _touched(table, transact_items):
                 if hash_value not in table.items:
                     continue
                 partition = table.items[hash_value]
-                if isinstance(partition, dict):
-                    items[hash_value] = dict(partition)
-                    if range_value in partition:
-                        items[hash_value][range_value] = real_deepcopy(partition[range_value])
-                else:
+                if not isinstance(partition, dict):
                     items[hash_value] = real_deepcopy(partition)
+                    continue
+                if hash_value not in copied:  # one private copy of each touched partition
+                    items[hash_value] = dict(partition)
+                    copied.add(hash_value)
+                if range_value in partition:
+                    items[hash_value][range_value] = real_deepcopy(partition[range_value])
             clone.items = items
             return clone
 

@@ -1,7 +1,12 @@
-"""Who may call the API at all: the deployment's access token.
+"""Who may call the API: the deployment's access token, or a user's own token.
 
 Local stage: open unless ACCESS_TOKEN is set (it listens on loopback only).
 Deployed stages: fail closed; without a configured token every request is refused.
+
+A presented token that is not the deployment's is taken for a user token (issued by
+/authenticate with `token: true`), on every stage: it may reach only that user's own
+`/users/{user}/...` routes and `DELETE /authenticate`. On those, the request context
+gets the principal (`tokens.UserToken`) for the handler.
 """
 from __future__ import annotations
 
@@ -9,7 +14,24 @@ import hmac
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidToken, ServiceUnavailable
+from chalicelib.errors import InvalidToken, MissingPrivileges, ServiceUnavailable
+from chalicelib.services import tokens
+
+USER_ROUTES = "/users/{user}"
+
+# What only the operator may do, even on a user's own routes: a user token belongs to
+# someone who knows the password, not to the administrator of the account.
+OPERATOR_ONLY = {
+    ("DELETE", "/users/{user}"),
+    ("POST", "/users/{user}/password/reset"),
+    ("POST", "/users/{user}/quota/reset"),
+}
+# All a token issued before the second factor was checked may do.
+PENDING_2FA_ALLOWED = {
+    ("POST", "/users/{user}/2fa/totp/check"),
+    ("DELETE", "/authenticate"),
+}
+
 
 def presented_token(request: Any) -> str | None:
     query = request.query_params or {}
@@ -29,10 +51,33 @@ def check_access(request: Any) -> None:
     """Raise a domain error unless the request may proceed."""
     config = settings()
     expected = config.access_token
-    if not expected:
-        if config.is_local:
-            return
+    if not expected and not config.is_local:
         raise ServiceUnavailable("ACCESS_TOKEN is not configured for this stage")
     token = presented_token(request)
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
+    if token is None:
+        if expected:
+            raise InvalidToken()
+        return
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    request.context["principal"] = _user_principal(request, token)
+
+
+def _user_principal(request: Any, token: str) -> tokens.UserToken:
+    if not tokens.looks_like_token(token):
         raise InvalidToken()
+    context = request.context or {}
+    route = str(context.get("resourcePath") or "")
+    path_user = str((request.uri_params or {}).get("user") or "").lower()
+    call = (request.method, route)
+    if path_user and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
+        principal = tokens.authorize(token, path_user)
+    elif call == ("DELETE", "/authenticate"):
+        principal = tokens.identify(token)
+    else:
+        raise MissingPrivileges()
+    if principal.pending_2fa and call not in PENDING_2FA_ALLOWED:
+        raise MissingPrivileges("Check the second factor with this token first")
+    if call in OPERATOR_ONLY:
+        raise MissingPrivileges("Only the API operator may do this")
+    return principal

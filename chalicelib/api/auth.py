@@ -5,10 +5,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
-from chalicelib.schemas.auth import Authenticate, AuthlogQuery
-from chalicelib.services import auth, authlog, users
+from chalicelib.errors import InvalidToken
+from chalicelib.schemas.auth import Authenticate, AuthlogQuery, RevokeToken
+from chalicelib.services import auth, authlog, tokens, users
 
 bp = Blueprint(__name__)
 
@@ -16,6 +17,15 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/authenticate", "POST", Authenticate, summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
     return auth.authenticate(params)
+
+
+@endpoint(bp, "/authenticate", "DELETE", RevokeToken,
+          summary="Revoke the user token this request is made with")
+def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
+    if not isinstance(ctx.principal, tokens.UserToken):
+        raise InvalidToken("This request does not carry a user token")
+    tokens.revoke(ctx.principal)
+    return {}
 
 
 @endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery,

@@ -5,8 +5,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
                                       UpdateUser, UserRef)
 from chalicelib.services import users
@@ -31,8 +32,20 @@ def get_user(params: UserRef) -> dict[str, Any]:
     return users.details(users.get(params.user))
 
 
+# Limits and account state are the operator's; a user token may change the rest.
+OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disabledScopes",
+                   "disabled", "suspended"}
+
+
 @endpoint(bp, "/users/{user}", "PUT", UpdateUser, summary="Update a user")
-def update_user(params: UpdateUser) -> dict[str, Any]:
+def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
+    if ctx.principal is not None:
+        refused = sorted(OPERATOR_FIELDS & params.model_fields_set)
+        if refused:
+            raise MissingPrivileges(f"A user token may not change {', '.join(refused)}")
+        if "password" in params.model_fields_set and params.existingPassword is None:
+            raise MissingPrivileges("Changing the password with a user token needs "
+                                    "existingPassword")
     users.update(params)
     return {}
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Scope
 from chalicelib.validation import AuditSchema, Bool, IpAddress, ListingSchema, ObjectId, Session
@@ -16,6 +17,18 @@ class Authenticate(AuditSchema):
     protocol: Annotated[str, Field(max_length=64)] | None = None
     token: Bool = False
     appId: Annotated[str, Field(max_length=256)] | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _token_needs_master_scope(cls, value: bool, info: ValidationInfo) -> bool:
+        """An API token acts for the whole account, so a mail-client login can not mint one."""
+        if value and info.data.get("scope", "master") != "master":
+            raise PydanticCustomError("token", "can only be requested with the master scope")
+        return value
+
+
+class RevokeToken(AuditSchema):
+    """DELETE /authenticate: the token to revoke is the one the request carries."""
 
 
 class AuthlogQuery(ListingSchema):

@@ -37,11 +37,21 @@ def _password(value: Any) -> Any:
     return value
 
 
+MAX_TAGS = 100
+MAX_TAG_LENGTH = 256
+
+
 def _tags(value: list[str]) -> list[str]:
+    """De-duplicated case-insensitively, and bounded so items stay far below 400 KB."""
     seen: dict[str, str] = {}
     for tag in value:
         seen.setdefault(tag.strip().lower(), tag.strip())
-    return [tag for tag in seen.values() if tag]
+    tags = [tag for tag in seen.values() if tag]
+    if len(tags) > MAX_TAGS:
+        raise PydanticCustomError("tags", f"must not have more than {MAX_TAGS} tags")
+    if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+        raise PydanticCustomError("tags", f"must not be longer than {MAX_TAG_LENGTH} characters")
+    return tags
 
 
 def _scopes(value: list[str]) -> list[str]:

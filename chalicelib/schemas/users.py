@@ -8,7 +8,7 @@ from pydantic import Field
 from chalicelib.schemas.common import Address, Language, Password, Scopes, Tags, Username
 from chalicelib.validation import AuditSchema, Bool, Int, ListingSchema, ObjectId, Schema
 
-Quota = Annotated[Int, Field(ge=0)]
+Quota = Annotated[Int, Field(ge=0, le=2**53 - 1)]
 Counter = Annotated[Int, Field(ge=0, le=1_000_000)]
 PubKey = Annotated[str, Field(max_length=65536)]
 Name = Annotated[str, Field(max_length=256)]

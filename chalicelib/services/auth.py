@@ -2,7 +2,9 @@
 
 Resolution costs one lookup (a BatchGetItem when the login could be either an address
 or a username) and one consistent GetItem of the account; every attempt that names a
-real account is written to its authlog.
+real account is written to its authlog. For a non-master scope a password of the ASP
+form is first looked up among the user's application-specific passwords (1 Query);
+failed attempts count toward the per-user rate limit (services/ratelimit.py).
 """
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.config import settings
-from chalicelib.errors import AuthFailed, InvalidAuthScope
+from chalicelib.errors import AuthFailed, InvalidAuthScope, RateLimitedError
 from chalicelib.schemas.auth import Authenticate
 from chalicelib.security import passwords
-from chalicelib.services import authlog
+from chalicelib.services import asps, authlog, ratelimit, tokens
 from chalicelib.services.authlog import Audit
 from chalicelib.store import lookups
+from chalicelib.store.asps import AspItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.users import UserItem
 
@@ -30,7 +33,7 @@ class Verified:
 
     source: str  # master | temporary | asp
     require_password_change: bool = False
-    asp: str | None = None
+    asp: AspItem | None = None
 
 
 def _login_keys(login: str) -> list[str]:
@@ -70,39 +73,68 @@ def verify_master(user: UserItem, password: str) -> Verified | None:
     return None
 
 
+def verify_credentials(user: UserItem, password: str, scope: str) -> Verified | None:
+    """An ASP (never for `master`), else the account or temporary password."""
+    if scope != "master":
+        asp = asps.find(user.id, password)
+        if asp is not None:
+            return Verified("asp", asp=asp)
+    return verify_master(user, password)
+
+
 def authenticate(params: Authenticate) -> dict[str, Any]:
     audit = Audit(params.sess, params.ip)
     user = resolve_login(params.username)
     if user is None:
         raise AuthFailed()
 
-    def fail(error: Exception, source: str | None = None) -> Exception:
-        authlog.record(user.id, "authentication", audit, result="fail", source=source,
+    def fail(error: Exception, verified: Verified | None = None) -> Exception:
+        authlog.record(user.id, "authentication", audit, result="fail",
+                       source=verified.source if verified else None,
+                       asp=verified.asp.id if verified and verified.asp else None,
                        protocol=params.protocol, scope=params.scope)
         return error
 
+    try:
+        ratelimit.ensure_allowed(user, ratelimit.AUTHENTICATION)
+    except RateLimitedError as error:
+        raise fail(error) from None
     if user.disabled or user.suspended or not user.activated:
         raise fail(AuthFailed("User account is disabled"))
     if params.scope in (user.disabledScopes or []):
         raise fail(InvalidAuthScope(f"Access to {params.scope} is disabled for this user"))
-    verified = verify_master(user, params.password)
+    verified = verify_credentials(user, params.password, params.scope)
     if verified is None:
+        ratelimit.record_failure(user.id, ratelimit.AUTHENTICATION)
         raise fail(AuthFailed())
     enabled2fa = list(user.enabled2fa or [])
-    if params.scope != "master" and (verified.source == "temporary" or enabled2fa):
+    if verified.asp is not None and not asps.allows(verified.asp, params.scope):
+        raise fail(InvalidAuthScope(f"This password can not be used for {params.scope}"),
+                   verified)
+    if verified.asp is None and params.scope != "master" and (
+            verified.source == "temporary" or enabled2fa):
         raise fail(InvalidAuthScope("This password can only be used for the master scope"),
-                   verified.source)
-    authlog.record(user.id, "authentication", audit, result="success",
-                   source=verified.source, protocol=params.protocol, scope=params.scope)
+                   verified)
+    entry = authlog.entry(user.id, "authentication", audit, result="success",
+                          source=verified.source,
+                          asp=verified.asp.id if verified.asp else None,
+                          protocol=params.protocol, scope=params.scope)
+    entry.save()
+    if verified.asp is not None:
+        asps.record_use(verified.asp, entry.created, entry.id)
     if verified.source == "master" and passwords.needs_rehash(
             user.password, settings().password_hash_profile):
         _rehash(user, params.password)
-    return {
+    result: dict[str, Any] = {
         "id": user.id, "username": user.username, "address": user.address,
         "scope": params.scope,
+        # ASPs serve non-master scopes only, so they never ask for a second factor.
         "require2fa": enabled2fa if enabled2fa and params.scope == "master" else False,
         "requirePasswordChange": verified.require_password_change,
     }
+    if params.token:
+        result["token"] = tokens.issue(user.id, pending_2fa=bool(result["require2fa"]))
+    return result
 
 
 def _rehash(user: UserItem, password: str) -> None:

@@ -81,6 +81,7 @@ def create(params: CreateUser) -> str:
     user_id = new_id()
     uname = addressing.unameview(params.username)
     retention = params.retention or 0
+    mailboxes = default_mailboxes(params.language, retention)
     user = UserItem(
         id=user_id, kind=LIVE, username=params.username, unameview=uname, name=params.name,
         address=address, password=password_hash, hasPassword=password_hash is not None,
@@ -92,7 +93,7 @@ def create(params: CreateUser) -> str:
         keyInfo=key_info, encryptMessages=params.encryptMessages,
         encryptForwarded=params.encryptForwarded, enabled2fa=[],
         disabledScopes=params.disabledScopes or [], activated=True, disabled=False,
-        suspended=False, journalSeq=0, created=now)
+        suspended=False, journalSeq=0, mailboxCount=len(mailboxes), created=now)
 
     tx = Transaction()
     tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
@@ -101,11 +102,12 @@ def create(params: CreateUser) -> str:
     if address:
         address_id = new_id()
         addrview = addressing.normalize_address(address)
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id),
+        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id,
+                           address=address),
                 condition=LookupItem.key.does_not_exist(), label="address")
         tx.save(AddressItem(user=user_id, id=address_id, address=address, addrview=addrview,
                             main=True, created=now))
-    for path, special_use, box_retention in default_mailboxes(params.language, retention):
+    for path, special_use, box_retention in mailboxes:
         mailbox_id = new_id()
         tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path, specialUse=special_use,
                             subscribed=True, retention=box_retention,
@@ -244,10 +246,14 @@ def update(params: UpdateUser) -> None:
                 raise UserNotFound() from None
             raise
         return
+    update_logged(user, actions, "password change", Audit(params.sess, params.ip))
+
+
+def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit) -> None:
+    """Change a live account and write its authlog entry in one transaction."""
     tx = Transaction()
     tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user.id, "password change", Audit(params.sess, params.ip),
-                          result="success"))
+    tx.save(authlog.entry(user.id, action, audit, result="success"))
     try:
         tx.commit()
     except TransactionFailed as failure:
@@ -259,12 +265,14 @@ def update(params: UpdateUser) -> None:
 def delete(user_id: str, audit: Audit) -> None:
     """Make the account unusable at once and free its names; data is purged later.
 
-    The user item stays (without `kind`, with `deleted`) and a purge task is queued in
-    the same transaction, so the deferred cleanup can never be forgotten.
+    The user item stays (without `kind`, with `deleted`), its INBOX goes, and a purge
+    task is queued in the same transaction, so the deferred cleanup can never be
+    forgotten.
     """
     for _ in range(RETRIES):
         user = get(user_id)
         addresses = list(AddressItem.query(user_id))
+        inbox = lookups.resolve(lookups.mailbox_key(user_id, "INBOX"))
         tx = Transaction()
         tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
                   condition=UserItem.kind.exists(), label="user")
@@ -272,6 +280,13 @@ def delete(user_id: str, audit: Audit) -> None:
         for address in addresses:
             tx.delete(LookupItem(key=lookups.address_key(address.addrview)),
                       condition=LookupItem.user == user_id)
+            # out of the admin address listing (the byAddress index) at once
+            tx.update(address, actions=[AddressItem.kind.remove()])
+        if inbox is not None and inbox.target:
+            # Every live account has an INBOX: without it, the mailbox listing (a single
+            # Query) knows the account is gone while the purge has not yet run.
+            tx.delete(MailboxItem(user=user_id, id=inbox.target))
+            tx.delete(inbox)
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                          data={"username": user.username}, created=int(now * 1000),
@@ -309,20 +324,13 @@ def reset_password(user_id: str, audit: Audit) -> str:
     user = get(user_id)
     temporary = new_temporary_password()
     now = now_ms()
-    tx = Transaction()
-    tx.update(user, actions=[
+    update_logged(user, [
         UserItem.tempPassword.set({
             "hash": passwords.hash_password(temporary, settings().password_hash_profile),
             "created": now, "expires": now + TEMP_PASSWORD_TTL_MS}),
         UserItem.requirePasswordChange.set(True),
+        UserItem.passwordChanged.set(now),  # revokes the user tokens issued before
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
-    ], condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user_id, "reset", audit, result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:
-            raise UserNotFound() from None
-        raise
+    ], "reset", audit)
     return temporary

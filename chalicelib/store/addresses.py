@@ -1,13 +1,21 @@
-"""The addresses table: a user's addresses, plus an index ordered by address."""
+"""The addresses table: a user's addresses, plus an index ordered by address.
+
+`kind` feeds the `byAddress` index (the admin listing in address order); an account
+deletion removes it from the account's addresses so they leave that listing at once,
+before the purge removes the items.
+"""
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, NumberAttribute,
+                                 UnicodeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
 
 KIND = "address"
+# The DynamoDB key of a byAddress page edge: the table key plus the index key.
+INDEX_KEY_NAMES = ["user", "id", "kind", "addrview"]
 
 
 class ByAddressIndex(GlobalSecondaryIndex["AddressItem"]):
@@ -24,10 +32,25 @@ class AddressItem(Model):
 
     user = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute(default=KIND)
+    kind = UnicodeAttribute(null=True, default=KIND)
     address = UnicodeAttribute()
     addrview = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    tagsview = ListAttribute(of=UnicodeAttribute, default=list)
     main = BooleanAttribute(default=False)
     created = NumberAttribute()
 
     by_address = ByAddressIndex()
+
+
+def get(user: str, address_id: str) -> AddressItem | None:
+    try:
+        return AddressItem.get(user, address_id, consistent_read=True)
+    except AddressItem.DoesNotExist:
+        return None
+
+
+def list_for_user(user: str) -> list[AddressItem]:
+    """All addresses of a user: one Query (a user has few)."""
+    return list(AddressItem.query(user, consistent_read=True))

@@ -1,10 +1,27 @@
-"""The keys table: small expiring records (rate-limit windows, replay guards, tokens)."""
+"""The keys table: small expiring records (rate-limit windows, replay guards, tokens).
+
+Key layout (built only here):
+
+- `rate#<limit>#<user>`: failures counted in the window the first failure opened
+  (`count`, `expires`);
+- `totp#<user>#<step>`: a TOTP time step already accepted for the user;
+- `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`).
+
+Every item carries `expires` (epoch seconds, the table's TTL attribute); readers treat an
+item past it as absent because TTL deletion is lazy.
+"""
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store.base import meta
+from chalicelib.store.base import Transaction, connection, meta
+from chalicelib.store.users import UserItem
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class KeyItem(Model):
@@ -15,3 +32,95 @@ class KeyItem(Model):
     count = NumberAttribute(default=0)
     data = MapAttribute(null=True)
     expires = NumberAttribute()
+
+
+def rate_key(limit: str, user: str) -> str:
+    return f"rate#{limit}#{user}"
+
+
+def totp_guard_key(user: str, step: int) -> str:
+    return f"totp#{user}#{step}"
+
+
+def token_key(digest: str) -> str:
+    return f"token#{digest}"
+
+
+def count_failure(limit: str, user: str, window: int, now: int) -> KeyItem:
+    """Add one to the user's open window of `limit`, or open one; returns the counter.
+
+    One conditional UpdateItem covers both a live window and a missing one (which it
+    creates); only a window that has expired but not yet been removed by TTL needs a
+    second write to replace it. Both writes are conditional, so concurrent Lambdas
+    never lose a count: losing a race just means retrying the other write.
+    """
+    key = rate_key(limit, user)
+    for _ in range(5):
+        item = KeyItem(key=key)
+        try:
+            item.update(actions=[KeyItem.count.add(1), KeyItem.user.set(user),
+                                 KeyItem.expires.set(KeyItem.expires | (now + window))],
+                        condition=KeyItem.key.does_not_exist() | (KeyItem.expires > now))
+            return item
+        except UpdateError as error:
+            if error.cause_response_code != _CONDITION_FAILED:
+                raise
+        item = KeyItem(key=key, user=user, count=1, expires=now + window)
+        try:
+            item.save(condition=KeyItem.expires <= now)
+            return item
+        except PutError as error:
+            if error.cause_response_code != _CONDITION_FAILED:
+                raise
+    raise RuntimeError(f"rate-limit counter {key} kept changing")
+
+
+def guard_totp_step(tx: Transaction, user: str, step: int, expires: int) -> None:
+    """Claim a TOTP step inside a transaction; the label `replay` fails if it was taken."""
+    tx.save(KeyItem(key=totp_guard_key(user, step), user=user, expires=expires),
+            condition=KeyItem.key.does_not_exist(), label="replay")
+
+
+def save_token(digest: str, user: str, created_ms: int, expires: int,
+               pending_2fa: bool = False) -> None:
+    data: dict[str, Any] = {"created": created_ms}
+    if pending_2fa:
+        data["pending2fa"] = True
+    KeyItem(key=token_key(digest), user=user, data=data,
+            expires=expires).save(condition=KeyItem.key.does_not_exist())
+
+
+def clear_token_pending_2fa(digest: str) -> None:
+    KeyItem(key=token_key(digest)).update(actions=[KeyItem.data["pending2fa"].remove()],
+                                          condition=KeyItem.key.exists())
+
+
+def get_token(digest: str) -> KeyItem | None:
+    try:
+        return KeyItem.get(token_key(digest), consistent_read=True)
+    except KeyItem.DoesNotExist:
+        return None
+
+
+def delete_token(digest: str) -> None:
+    KeyItem(key=token_key(digest)).delete()
+
+
+def token_and_user(digest: str, user_id: str) -> tuple[KeyItem | None, UserItem | None]:
+    """A token and the account it should belong to, in one consistent BatchGetItem."""
+    keys_table, users_table = KeyItem.Meta.table_name, UserItem.Meta.table_name
+    request: dict[str, Any] = {
+        keys_table: {"Keys": [{"key": {"S": token_key(digest)}}], "ConsistentRead": True},
+        users_table: {"Keys": [{"id": {"S": user_id}}], "ConsistentRead": True},
+    }
+    found: dict[str, list[dict[str, Any]]] = {keys_table: [], users_table: []}
+    for _ in range(5):
+        response = connection().client.batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            found[table].extend(items)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    token = KeyItem.from_raw_data(found[keys_table][0]) if found[keys_table] else None
+    user = UserItem.from_raw_data(found[users_table][0]) if found[users_table] else None
+    return token, user

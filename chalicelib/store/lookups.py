@@ -6,10 +6,16 @@ put makes the name unique.
 """
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
+
+# DynamoDB refuses partition keys longer than this; a legal mailbox path (128 levels of
+# 512 characters) can be far longer.
+MAX_KEY_BYTES = 2048
 
 
 class LookupItem(Model):
@@ -18,6 +24,9 @@ class LookupItem(Model):
     key = UnicodeAttribute(hash_key=True)
     user = UnicodeAttribute()
     target = UnicodeAttribute(null=True)  # the address or mailbox id the name points at
+    # Address lookups keep the spelling the address was registered with, so resolving
+    # an address answers in one GetItem without reading the address item.
+    address = UnicodeAttribute(null=True)
 
 
 def username_key(unameview: str) -> str:
@@ -29,7 +38,15 @@ def address_key(addrview: str) -> str:
 
 
 def mailbox_key(user: str, path: str) -> str:
-    return f"mailbox#{user}#{path}"
+    """The key that makes `path` unique for `user`.
+
+    Paths too long for a DynamoDB key are replaced by their SHA-256. The digest form
+    starts with `/`, which no normalized path can, so it never equals a real path.
+    """
+    key = f"mailbox#{user}#{path}"
+    if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
+        return key
+    return f"mailbox#{user}#/sha256/{hashlib.sha256(path.encode('utf-8')).hexdigest()}"
 
 
 def resolve(key: str) -> LookupItem | None:

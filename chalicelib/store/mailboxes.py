@@ -30,6 +30,16 @@ class MailboxItem(Model):
         return self.path.rsplit("/", 1)[-1]
 
 
+def get(user: str, mailbox_id: str) -> MailboxItem | None:
+    try:
+        return MailboxItem.get(user, mailbox_id, consistent_read=True)
+    except MailboxItem.DoesNotExist:
+        return None
+
+
 def list_for_user(user: str) -> list[MailboxItem]:
-    """All mailboxes of a user: one Query (paginated by DynamoDB only past 1 MB)."""
-    return list(MailboxItem.query(user))
+    """All mailboxes of a user: one Query (paginated by DynamoDB only past 1 MB).
+
+    Consistent, so a mailbox shows up in the listing as soon as its creation returned.
+    """
+    return list(MailboxItem.query(user, consistent_read=True))

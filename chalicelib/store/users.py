@@ -47,12 +47,19 @@ class UserItem(Model):
     encryptMessages = BooleanAttribute(default=False)
     encryptForwarded = BooleanAttribute(default=False)
     enabled2fa = ListAttribute(of=UnicodeAttribute, default=list)
-    totp = MapAttribute(null=True)
+    totp = MapAttribute(null=True)  # {seed: KMS ciphertext (base64), created: ms}
+    aspCount = NumberAttribute(default=0)  # exact, changed with every ASP put/delete
+    # Epoch seconds until which a rate limit refuses attempts (see services/ratelimit).
+    authLockedUntil = NumberAttribute(null=True)
+    totpLockedUntil = NumberAttribute(null=True)
     disabledScopes = ListAttribute(of=UnicodeAttribute, default=list)
     activated = BooleanAttribute(default=True)
     disabled = BooleanAttribute(default=False)
     suspended = BooleanAttribute(default=False)
     journalSeq = NumberAttribute(default=0)
+    # Number of mailboxes, kept in the transactions that create and delete them so the
+    # per-user limit holds exactly under concurrency. None: never counted (count on use).
+    mailboxCount = NumberAttribute(null=True)
     created = NumberAttribute()
     deleted = NumberAttribute(null=True)
 

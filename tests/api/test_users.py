@@ -300,3 +300,10 @@ def test_invalid_pub_key_is_a_400(api):
                                 "pubKey": "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnope"})
     assert reply.status == 400
     assert "pubKey" in reply["details"]
+
+
+def test_oversized_tags_and_quota_are_400_not_500(api):
+    reply = api.post("/users", {"username": "big", "password": "pw",
+                                "tags": [f"t{n}" for n in range(101)], "quota": 10 ** 40})
+    assert reply.status == 400
+    assert set(reply["details"]) == {"tags", "quota"}

@@ -1,0 +1,60 @@
+"""Routes of addresses: the admin search, resolution, and a user's aliases."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import endpoint
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.addresses import (AddressRef, CreateAddress, ResolveAddress,
+                                          SearchAddresses, UpdateAddress, UserAddresses)
+from chalicelib.services import addresses
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/addresses", "GET", SearchAddresses,
+          summary="Search all addresses, ordered by normalized address")
+def search_addresses(params: SearchAddresses) -> dict[str, Any]:
+    page = addresses.search(params)
+    return page_response(page, params.page, shaped(page, addresses.search_result),
+                         query=params.query or "")
+
+
+@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress,
+          summary="Find the user and address id an email address belongs to")
+def resolve_address(params: ResolveAddress) -> dict[str, Any]:
+    return addresses.resolve(params.address)
+
+
+@endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses,
+          summary="List the addresses of a user")
+def list_user_addresses(params: UserAddresses) -> dict[str, Any]:
+    return {"results": [addresses.details(item) for item in addresses.for_user(params.user)]}
+
+
+@endpoint(bp, "/users/{user}/addresses", "POST", CreateAddress,
+          summary="Add an address to a user")
+def create_address(params: CreateAddress) -> dict[str, Any]:
+    return {"id": addresses.create(params)}
+
+
+@endpoint(bp, "/users/{user}/addresses/{address}", "GET", AddressRef,
+          summary="Get one address of a user")
+def get_address(params: AddressRef) -> dict[str, Any]:
+    return addresses.details(addresses.get(params.user, params.address))
+
+
+@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", UpdateAddress,
+          summary="Make an address main, or change its name or tags")
+def update_address(params: UpdateAddress) -> dict[str, Any]:
+    addresses.update(params)
+    return {}
+
+
+@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", AddressRef,
+          summary="Delete an alias address (not the main one)")
+def delete_address(params: AddressRef) -> dict[str, Any]:
+    addresses.delete(params.user, params.address)
+    return {}

@@ -1,0 +1,44 @@
+"""Routes of /users/{user}/asps: application-specific passwords."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import endpoint
+from chalicelib.schemas.asps import AspRef, CreateAsp, DeleteAsp, ListAsps
+from chalicelib.services import asps
+from chalicelib.services.authlog import Audit
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/users/{user}/asps", "GET", ListAsps,
+          summary="List the application specific passwords of a user")
+def list_asps(params: ListAsps) -> dict[str, Any]:
+    return {"results": [asps.to_api(item) for item in asps.listing(params.user)]}
+
+
+@endpoint(bp, "/users/{user}/asps/{asp}", "GET", AspRef,
+          summary="Get one application specific password")
+def get_asp(params: AspRef) -> dict[str, Any]:
+    return asps.to_api(asps.get(params.user, params.asp))
+
+
+@endpoint(bp, "/users/{user}/asps", "POST", CreateAsp,
+          summary="Create an application specific password (shown only in this answer)")
+def create_asp(params: CreateAsp) -> dict[str, Any]:
+    created = asps.create(params.user, description=params.description, scopes=params.scopes,
+                          ttl=params.ttl or None, mobileconfig=params.generateMobileconfig,
+                          audit=Audit(params.sess, params.ip))
+    result: dict[str, Any] = {"id": created.id, "password": created.password}
+    if created.mobileconfig is not None:
+        result["mobileconfig"] = created.mobileconfig
+    return result
+
+
+@endpoint(bp, "/users/{user}/asps/{asp}", "DELETE", DeleteAsp,
+          summary="Delete an application specific password")
+def delete_asp(params: DeleteAsp) -> dict[str, Any]:
+    asps.delete(params.user, params.asp, Audit(params.sess, params.ip))
+    return {}

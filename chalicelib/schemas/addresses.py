@@ -1,0 +1,62 @@
+"""Schemas of the address endpoints."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from chalicelib.schemas.common import Address, Tags
+from chalicelib.validation import Bool, ListingSchema, ObjectId, Schema
+
+Name = Annotated[str, Field(max_length=256)]
+
+
+def _only_true(value: bool) -> bool:
+    """An address stops being main only when another one becomes main."""
+    if not value:
+        raise PydanticCustomError("main", "can only be set to true")
+    return value
+
+
+def _url_decoded(value: Any) -> Any:
+    """An address in a URL path arrives percent-encoded from `chalice local` (and from
+    API Gateway when the client encoded it); decode it once."""
+    if isinstance(value, str) and re.search(r"%[0-9A-Fa-f]{2}", value):
+        return unquote(value)
+    return value
+
+
+class SearchAddresses(ListingSchema):
+    query: Annotated[str, Field(max_length=320)] | None = None
+
+
+class ResolveAddress(Schema):
+    address: Annotated[Address, BeforeValidator(_url_decoded)]
+
+
+class UserAddresses(Schema):
+    user: ObjectId
+
+
+class AddressRef(Schema):
+    user: ObjectId
+    address: ObjectId
+
+
+class CreateAddress(Schema):
+    user: ObjectId
+    address: Address
+    main: Bool = False
+    name: Name | None = None
+    tags: Tags | None = None
+
+
+class UpdateAddress(Schema):
+    user: ObjectId
+    address: ObjectId
+    main: Annotated[Bool, AfterValidator(_only_true)] | None = None
+    name: Name | None = None
+    tags: Tags | None = None

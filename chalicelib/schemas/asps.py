@@ -1,0 +1,56 @@
+"""Schemas of /users/{user}/asps."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from chalicelib.validation import AuditSchema, Bool, CsvList, Int, ObjectId, Schema
+
+ASP_SCOPES = ("imap", "pop3", "smtp")
+ALL = "*"
+TEN_YEARS = 10 * 365 * 24 * 3600
+
+
+def _asp_scopes(value: list[str]) -> list[str]:
+    """Known scopes only; `*`, or all three protocols, collapse to `["*"]`."""
+    scopes = list(dict.fromkeys(scope.lower() for scope in value))
+    for scope in scopes:
+        if scope != ALL and scope not in ASP_SCOPES:
+            raise PydanticCustomError("scope", "must contain only imap, pop3, smtp or *")
+    if not scopes or ALL in scopes or set(ASP_SCOPES) <= set(scopes):
+        return [ALL]
+    return scopes
+
+
+AspScopes = Annotated[CsvList, AfterValidator(_asp_scopes)]
+Description = Annotated[str, Field(min_length=1, max_length=255)]
+# 0 or an empty string mean "does not expire", as in WildDuck.
+Ttl = Annotated[Int, Field(ge=0, le=TEN_YEARS)]
+
+
+class ListAsps(Schema):
+    """A listing: unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    user: ObjectId
+
+
+class AspRef(Schema):
+    user: ObjectId
+    asp: ObjectId
+
+
+class CreateAsp(AuditSchema):
+    user: ObjectId
+    description: Description
+    scopes: AspScopes = [ALL]
+    ttl: Ttl | None = None
+    generateMobileconfig: Bool = False
+
+
+class DeleteAsp(AuditSchema):
+    user: ObjectId
+    asp: ObjectId

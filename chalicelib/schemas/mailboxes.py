@@ -1,0 +1,62 @@
+"""Schemas of the mailbox endpoints."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from chalicelib import mailbox_paths
+from chalicelib.validation import Bool, Int, ObjectId, Schema
+
+# milliseconds; bounded so that any accepted value is a valid DynamoDB number
+Retention = Annotated[Int, Field(ge=0, le=2**53 - 1)]
+
+
+def _path(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise PydanticCustomError("path", "must be a string")
+    try:
+        return mailbox_paths.normalize_path(value)
+    except ValueError as exc:
+        raise PydanticCustomError("path", str(exc)) from None
+
+
+MailboxPath = Annotated[str, BeforeValidator(_path)]
+
+
+class ListMailboxes(Schema):
+    """A listing: like the other listings it ignores parameters it does not know."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    user: ObjectId
+    counters: Bool = False
+    specialUse: Bool = False
+    showHidden: Bool = False
+
+
+class MailboxRef(Schema):
+    user: ObjectId
+    mailbox: ObjectId
+
+
+class ResolveMailbox(Schema):
+    user: ObjectId
+    path: MailboxPath
+
+
+class CreateMailbox(Schema):
+    user: ObjectId
+    path: MailboxPath
+    retention: Retention | None = None
+    hidden: Bool = False
+
+
+class UpdateMailbox(Schema):
+    user: ObjectId
+    mailbox: ObjectId
+    path: MailboxPath | None = None
+    retention: Retention | None = None
+    subscribed: Bool | None = None
+    hidden: Bool | None = None

@@ -1,0 +1,205 @@
+"""Application-specific passwords: generated secrets for mail clients, never for `master`.
+
+The number of ASPs a user has is kept exact on the user item (`aspCount`), changed in
+the same transaction as every ASP put and delete and conditioned there, so concurrent
+creations can never go past the limit.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.clock import iso, now_ms
+from chalicelib.config import settings
+from chalicelib.errors import AspNotFound, TooMany, UserNotFound
+from chalicelib.ids import new_id
+from chalicelib.security import passwords
+from chalicelib.security.mobileconfig import build_mobileconfig
+from chalicelib.security.secrets import new_asp_password, normalize_asp_password
+from chalicelib.services import authlog, users
+from chalicelib.services.authlog import Audit
+from chalicelib.store import asps as store
+from chalicelib.store.asps import AspItem
+from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.users import UserItem
+
+MAX_ASPS = 50
+ALL_SCOPES = "*"
+RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Created:
+    id: str
+    password: str
+    mobileconfig: str | None
+
+
+def selector(password: str) -> str:
+    """A 16-bit hint, stored in clear next to the hash, that picks the ASP to verify.
+
+    Without it a login would run argon2id against each of up to 50 ASPs. With it, the
+    expected number of argon2id checks is 1 (plus 49/65536 for a chance collision).
+
+    Unkeyed on purpose: an ASP is 16 random letters, about 75 bits. Someone who reads
+    the table learns at most the 16 bits the selector reveals, and the remaining 59
+    bits still stand behind argon2id, which is far beyond brute force. A keyed HMAC
+    would protect those 16 bits only as long as a server-side key stays secret, and
+    would need that key configured, distributed and rotated; it buys nothing worth that.
+    """
+    return hashlib.sha256(password.encode("ascii")).hexdigest()[:4]
+
+
+def _expired(item: AspItem, now: float) -> bool:
+    return item.expires is not None and item.expires <= now
+
+
+def listing(user_id: str) -> list[AspItem]:
+    """Live ASPs, oldest first: 1 Query (plus 1 GetItem to tell "none" from "no user")."""
+    now = time.time()
+    items = [item for item in store.of_user(user_id) if not _expired(item, now)]
+    if not items:
+        users.get(user_id)
+    return items
+
+
+def get(user_id: str, asp_id: str) -> AspItem:
+    try:
+        item = AspItem.get(user_id, asp_id, consistent_read=True)
+    except AspItem.DoesNotExist:
+        item = None
+    if item is None or _expired(item, time.time()):
+        users.get(user_id)
+        raise AspNotFound()
+    return item
+
+
+def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None,
+           mobileconfig: bool, audit: Audit) -> Created:
+    user = users.get(user_id)
+    password = new_asp_password()
+    created = now_ms()
+    item = AspItem(user=user_id, id=new_id(), description=description, scopes=scopes,
+                   password=passwords.hash_password(password, settings().password_hash_profile),
+                   selector=selector(password), created=created,
+                   expires=created // 1000 + ttl if ttl else None)
+    for _ in range(RETRIES):
+        tx = Transaction()
+        tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(1)],
+                  condition=UserItem.kind.exists()
+                  & (UserItem.aspCount.does_not_exist() | (UserItem.aspCount < MAX_ASPS)),
+                  label="user")
+        tx.save(item, condition=AspItem.id.does_not_exist())
+        tx.save(authlog.entry(user_id, "create asp", audit, result="success", asp=item.id))
+        try:
+            tx.commit()
+            break
+        except TransactionFailed as failure:
+            if "user" in failure.failed:
+                if not _reclaim_expired(user_id):
+                    raise TooMany(f"A user can have at most {MAX_ASPS} "
+                                  "application specific passwords") from None
+            elif not failure.conflict:
+                raise
+    else:
+        raise TooMany(f"A user can have at most {MAX_ASPS} application specific passwords")
+    profile = _mobileconfig(user, password) if mobileconfig else None
+    return Created(id=item.id, password=password, mobileconfig=profile)
+
+
+def _reclaim_expired(user_id: str) -> bool:
+    """Drop expired ASPs from the count; True when a retry of the creation may succeed.
+
+    TTL deletes expired items without touching `aspCount`, so the count can exceed the
+    items left. The count is read first and the partition second; the transaction then
+    sets the count to the live items and deletes the expired ones still present, on
+    condition that the count did not move. Any concurrent create or delete moves it, so
+    the new count is never lower than the truth.
+    """
+    user = users.get(user_id)
+    count = int(user.aspCount or 0)
+    if count < MAX_ASPS:
+        return True  # something was deleted meanwhile
+    now = time.time()
+    items = store.of_user(user_id)
+    live = [item for item in items if not _expired(item, now)]
+    if len(live) >= MAX_ASPS:
+        return False
+    tx = Transaction()
+    tx.update(user, actions=[UserItem.aspCount.set(len(live))],
+              condition=UserItem.kind.exists() & (UserItem.aspCount == count), label="user")
+    for item in items:
+        if _expired(item, now):
+            tx.delete(item)
+    try:
+        tx.commit()
+    except TransactionFailed:
+        pass  # raced with another change; the caller's retry reads again
+    return True
+
+
+def delete(user_id: str, asp_id: str, audit: Audit) -> None:
+    now = int(time.time())
+    tx = Transaction()
+    tx.delete(AspItem(user=user_id, id=asp_id),
+              condition=AspItem.id.exists()
+              & (AspItem.expires.does_not_exist() | (AspItem.expires > now)), label="asp")
+    tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(-1)],
+              condition=UserItem.kind.exists(), label="user")
+    tx.save(authlog.entry(user_id, "delete asp", audit, result="success", asp=asp_id))
+    try:
+        tx.commit()
+    except TransactionFailed as failure:
+        if "user" in failure.failed:
+            raise UserNotFound() from None
+        if "asp" in failure.failed:
+            raise AspNotFound() from None
+        raise
+
+
+def find(user_id: str, password: str) -> AspItem | None:
+    """The live ASP this password opens, if it has the ASP form (1 Query)."""
+    normalized = normalize_asp_password(password)
+    if normalized is None:
+        return None
+    now = time.time()
+    for item in store.of_user(user_id, selector(normalized)):
+        if not _expired(item, now) and passwords.verify_password(normalized, item.password):
+            return item
+    return None
+
+
+def allows(item: AspItem, scope: str) -> bool:
+    return ALL_SCOPES in item.scopes or scope in item.scopes
+
+
+def record_use(item: AspItem, time_ms: int, event: str) -> None:
+    store.record_use(item.user, item.id, time_ms, event)
+
+
+def _mobileconfig(user: UserItem, password: str) -> str:
+    config = settings()
+    domain = ".".join(reversed(config.default_domain.lower().split(".")))
+    profile = build_mobileconfig(
+        email=user.address or user.username, display_name=user.name or "",
+        username=user.username, password=password,
+        imap_host=config.imap_host, imap_port=config.imap_port, imap_ssl=config.imap_ssl,
+        smtp_host=config.smtp_host, smtp_port=config.smtp_port, smtp_ssl=config.smtp_ssl,
+        identifier=f"{domain}.mail.{user.id}", organization=config.service_name)
+    return base64.b64encode(profile).decode("ascii")
+
+
+def to_api(item: AspItem) -> dict[str, Any]:
+    last_use = item.lastUse.as_dict() if item.lastUse else {}
+    return {
+        "id": item.id,
+        "description": item.description,
+        "scopes": list(item.scopes),
+        "lastUse": {"time": iso(last_use["time"]) if last_use.get("time") else False,
+                    "event": last_use.get("event") or False},
+        "created": iso(item.created),
+        "expires": iso(item.expires * 1000) if item.expires is not None else False,
+    }

@@ -105,3 +105,16 @@ def test_sweeper_removes_unreferenced_folders_after_a_second_look(api, account):
     assert {o.key for o in blobs.list_prefix("msg/")} == before - {orphan}
     assert list(blobs.list_prefix("upload/")) == []
     assert list(TaskItem.query(maintenance.SWEEP_CANDIDATE)) == []
+
+
+def test_a_mailbox_deleted_through_the_api_is_emptied_by_the_purge_worker(api, account):
+    created = api.post(f"/users/{account.id}/mailboxes", {"path": "Projects"})
+    assert created.status == 200, created
+    box = created["id"]
+    upload_raw(api, account, simple_message("p1"), box=box)
+    upload_raw(api, account, simple_message("p2"), box=box)
+    assert api.delete(f"/users/{account.id}/mailboxes/{box}").status == 200
+    assert int(UserItem.get(account.id).storageUsed) == 0
+    report = maintenance.purge_mailboxes()
+    assert (report.tasks_done, report.messages_removed) == (1, 2)
+    assert list(MessageItem.query(box)) == [] and list(blobs.list_prefix("msg/")) == []

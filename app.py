@@ -18,11 +18,14 @@ from chalicelib.api.openapi import document
 from chalicelib.errors import DomainError
 
 app = Chalice(app_name="wildduck-api")
-# Request bodies of these types reach the handlers as bytes. Responses do not depend on
-# this list: downloads use api.http.BinaryResponse, which marks its body base64 whatever
-# its type; keeping Chalice's default image/audio/... types here would only make Chalice
-# refuse such a download when the request has no matching Accept header.
-app.api.binary_types = ["message/rfc822", "application/x-apple-aspen-config"]
+# Binary responses do not depend on this list: downloads use api.http.BinaryResponse,
+# which marks its body base64 whatever its type, and API Gateway treats every type as
+# binary (infra/tables.yaml). Chalice refuses a response whose type is listed here when
+# the request's Accept header does not match it, so the list stays (nearly) empty:
+# `message/rfc822` downloads then work without an Accept header, and raw uploads still
+# reach handlers as bytes (chalice local and the test client pass unlisted bodies as
+# they are; API Gateway base64-encodes them under `*/*`, and Chalice decodes).
+app.api.binary_types = ["application/x-apple-aspen-config"]
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
                   messages.bp, archive.bp):

@@ -12,7 +12,7 @@ source, flags already set are not changed again).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Iterator, Sequence, TypeVar
 
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict, InputValidationError, MessageNotFound, NoSuchMailbox, \
@@ -90,10 +90,6 @@ def resolve(mailbox_id: str, target: str) -> list[MessageItem]:
     for item in store.get_many(mailbox_id, [uid for uid in singles if uid not in found]):
         found[int(item.uid)] = item
     return [found[uid] for uid in sorted(found)]
-
-
-def imap_flags(item: MessageItem) -> list[str]:
-    return list(item.flags or [])
 
 
 def _user(user_id: str) -> UserItem:
@@ -279,7 +275,3 @@ def _number(value: Any) -> Any:
     if isinstance(value, list):
         return [_number(v) for v in value]
     return value
-
-
-def all_uids(items: Iterable[MessageItem]) -> list[int]:
-    return [int(item.uid) for item in items]

@@ -24,6 +24,7 @@ test: install
 bench: install
 	$(PY) -m bench.foundation
 	$(PY) -m bench.security
+	$(PY) -m bench.messages
 
 clean:
 	rm -rf $(VENV)

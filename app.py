@@ -8,20 +8,27 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
-from chalicelib.api import addresses, asps, auth, mailboxes, twofa, users
+from chalicelib.api import addresses, archive, asps, auth, mailboxes, messages, twofa, users
 from chalicelib.api.access import check_access
 from chalicelib.api.http import error_response, internal_error_response, request_id_of
 from chalicelib.api.openapi import document
 from chalicelib.errors import DomainError
 
 app = Chalice(app_name="wildduck-api")
-app.api.binary_types = [*app.api.binary_types, "message/rfc822",
-                        "application/x-apple-aspen-config"]
+# Binary responses do not depend on this list: downloads use api.http.BinaryResponse,
+# which marks its body base64 whatever its type, and API Gateway treats every type as
+# binary (infra/tables.yaml). Chalice refuses a response whose type is listed here when
+# the request's Accept header does not match it, so the list stays (nearly) empty:
+# `message/rfc822` downloads then work without an Accept header, and raw uploads still
+# reach handlers as bytes (chalice local and the test client pass unlisted bodies as
+# they are; API Gateway base64-encodes them under `*/*`, and Chalice decodes).
+app.api.binary_types = ["application/x-apple-aspen-config"]
 
-for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp):
+for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
+                  messages.bp, archive.bp):
     app.register_blueprint(blueprint)
 
 
@@ -49,3 +56,23 @@ def access_and_request_log(request: Any, get_response: Callable[[Any], Response]
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> dict[str, Any]:
     return document()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
+    """Remove the messages of deleted mailboxes, a bounded number per run."""
+    from chalicelib.services import maintenance
+    report = maintenance.purge_mailboxes()
+    logs.info("purge-mailboxes", tasksDone=report.tasks_done, removed=report.messages_removed)
+    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_mail_bucket(event: Any) -> dict[str, int]:
+    """Delete S3 folders no message or archived message references any more."""
+    from chalicelib.services import maintenance
+    report = maintenance.sweep()
+    logs.info("sweep", folders=report.folders_seen, candidates=report.candidates,
+              deleted=report.deleted, uploads=report.uploads_deleted)
+    return {"folders": report.folders_seen, "candidates": report.candidates,
+            "deleted": report.deleted}

@@ -43,6 +43,47 @@ def _transaction_estimate(params: dict[str, Any]) -> float:
     return units
 
 
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return len(str(inner).lstrip("-").replace(".", "")) // 2 + 1
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in inner.items())
+    return sum(len(str(v)) for v in inner)  # SS, NS, BS
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it: attribute names plus values."""
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
+
+
+def _read_estimate(operation: str, params: dict[str, Any], response: dict[str, Any]) -> float:
+    """Moto reports a constant per read call: estimate it as DynamoDB bills reads, per
+    started 4 KB (a Query sums its items first), halved when eventually consistent."""
+    def units(size: int, consistent: bool) -> float:
+        return max(1, -(-size // 4096)) * (1.0 if consistent else 0.5)
+    if operation == "GetItem":
+        return units(item_size(response.get("Item") or {}), bool(params.get("ConsistentRead")))
+    if operation in ("Query", "Scan"):
+        return units(sum(item_size(i) for i in response.get("Items", [])),
+                     bool(params.get("ConsistentRead")))
+    if operation == "BatchGetItem":
+        total = 0.0
+        for table, items in response.get("Responses", {}).items():
+            consistent = bool(params["RequestItems"].get(table, {}).get("ConsistentRead"))
+            total += sum(units(item_size(i), consistent) for i in items)
+        return total
+    return 0.0
+
+
 @contextmanager
 def counting(measure_capacity: bool = False) -> Iterator[CallLog]:
     log = CallLog()
@@ -56,7 +97,9 @@ def counting(measure_capacity: bool = False) -> Iterator[CallLog]:
         response = original(client, operation, params)
         if measure_capacity and service == "dynamodb":
             consumed = response.get("ConsumedCapacity")
-            if consumed:
+            if operation in ("GetItem", "Query", "Scan", "BatchGetItem"):
+                log.capacity += _read_estimate(operation, params, response)
+            elif consumed:
                 for entry in consumed if isinstance(consumed, list) else [consumed]:
                     log.capacity += float(entry.get("CapacityUnits", 0))
             elif operation == "TransactWriteItems":

@@ -59,7 +59,7 @@ def create_all(table_prefix: str, bucket: str, region: str) -> list[str]:
     names = []
     for resource in load_resources(table_prefix, bucket).values():
         props = resource["Properties"]
-        if resource["Type"] == "AWS::DynamoDB::Table":
+        if resource.get("Type") == "AWS::DynamoDB::Table":
             names.append(props["TableName"])
             if props["TableName"] in existing:
                 continue
@@ -68,7 +68,7 @@ def create_all(table_prefix: str, bucket: str, region: str) -> list[str]:
             if ttl:
                 dynamodb.update_time_to_live(TableName=props["TableName"],
                                              TimeToLiveSpecification=ttl)
-        elif resource["Type"] == "AWS::S3::Bucket":
+        elif resource.get("Type") == "AWS::S3::Bucket":
             s3 = _client("s3", region)
             if props["BucketName"] not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
                 kwargs: dict[str, Any] = {"Bucket": props["BucketName"]}
@@ -99,7 +99,7 @@ def truncate_all(table_prefix: str, bucket: str, region: str) -> None:
     dynamodb = _client("dynamodb", region)
     for resource in load_resources(table_prefix, bucket).values():
         props = resource["Properties"]
-        if resource["Type"] == "AWS::DynamoDB::Table":
+        if resource.get("Type") == "AWS::DynamoDB::Table":
             names = [k["AttributeName"] for k in props["KeySchema"]]
             projection = ", ".join(f"#k{i}" for i in range(len(names)))
             aliases = {f"#k{i}": name for i, name in enumerate(names)}
@@ -110,7 +110,7 @@ def truncate_all(table_prefix: str, bucket: str, region: str) -> None:
                 for start in range(0, len(items), 25):
                     dynamodb.batch_write_item(RequestItems={props["TableName"]: [
                         {"DeleteRequest": {"Key": key}} for key in items[start:start + 25]]})
-        elif resource["Type"] == "AWS::S3::Bucket":
+        elif resource.get("Type") == "AWS::S3::Bucket":
             s3 = _client("s3", region)
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=props["BucketName"]):
                 keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]

@@ -31,12 +31,14 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.config import reset_settings, settings  # noqa: E402
+from devstack.motopatch import install as install_moto_patch  # noqa: E402
 from devstack.tables import create_all, ensure_kms_key, truncate_all  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def aws_account() -> Iterator[None]:
     """One moto account per test process, with every table built from the template."""
+    install_moto_patch()
     with mock_aws():
         reset_settings()
         config = settings()

@@ -7,6 +7,7 @@ route for the OpenAPI document. Routes therefore contain no HTTP plumbing.
 """
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import time
@@ -47,6 +48,32 @@ class RequestContext:
 
 
 ROUTES: list[RouteSpec] = []
+
+
+class BinaryResponse(Response):
+    """Bytes answered as bytes, whatever their content type.
+
+    Chalice base64-encodes a body (and marks it `isBase64Encoded`, which Lambda needs to
+    return bytes) only when the content type is in `app.api.binary_types`; an attachment
+    can have any type, so this response always does it. `chalice local`, the test client
+    and API Gateway (configured with `*/*` binary media, infra/tables.yaml) all decode a
+    body marked that way, so the client gets the original bytes.
+    """
+
+    def to_dict(self, binary_types: list[str] | None = None) -> dict[str, Any]:
+        data = self.body if isinstance(self.body, bytes) else str(self.body).encode("utf-8")
+        self.body = ""
+        response = super().to_dict(None)
+        self.body = data
+        response["body"] = base64.b64encode(data).decode("ascii")
+        response["isBase64Encoded"] = True
+        return response
+
+
+def redirect(url: str) -> Response:
+    """302 to a short-lived S3 URL: for downloads larger than a Lambda response allows."""
+    return Response(status_code=302, body="", headers={"Location": url,
+                                                       "Cache-Control": "no-store"})
 
 
 def request_id_of(request: Any) -> str:

@@ -37,24 +37,40 @@ def query_page(
     index: str | None = None,
     range_condition: Condition | None = None,
     filter_condition: Condition | None = None,
+    probe: bool = True,
+    total_hint: int | None = None,
 ) -> Page[M]:
-    """Read one page in listing order (`forward` is the order of the first page)."""
+    """Read one page in listing order (`forward` is the order of the first page).
+
+    `probe=False` (unfiltered queries only) reads exactly `limit` items and takes
+    DynamoDB's LastEvaluatedKey as "there may be more": a page then costs the same
+    whether the listing has `limit` items or millions, at the price of a possibly empty
+    last page when the items end exactly at a page edge. `total_hint` (a counter of the
+    listing's size) avoids that on a first page that already holds everything.
+    """
     backwards = cursor is not None and cursor.direction == "previous"
     source = model if index is None else getattr(model, index)
+    exact = not probe and filter_condition is None
     query_kwargs: dict[str, Any] = {
         "scan_index_forward": forward != backwards,
-        "limit": limit + 1,
+        "limit": limit if exact else limit + 1,
         "last_evaluated_key": cursor.key if cursor else None,
     }
     if filter_condition is None:
-        query_kwargs["page_size"] = limit + 1
+        query_kwargs["page_size"] = query_kwargs["limit"]
     else:
         query_kwargs["filter_condition"] = filter_condition
         query_kwargs["page_size"] = max(limit + 1, 50)
     if range_condition is not None:
         query_kwargs["range_key_condition"] = range_condition
-    items = list(source.query(hash_key, **query_kwargs))
-    more = len(items) > limit
+    results = source.query(hash_key, **query_kwargs)
+    items = list(results)
+    if exact:
+        more = len(items) == limit and results.last_evaluated_key is not None
+        if cursor is None and total_hint is not None and len(items) >= total_hint:
+            more = False
+    else:
+        more = len(items) > limit
     items = items[:limit]
     if backwards:
         items.reverse()

@@ -1,0 +1,64 @@
+"""Routes of the archive: deleted messages, listed, read and restored.
+
+Served at the documented paths (`/archived`, `/archived/{message}`) and at the current
+server's (`/archived/messages`, `/archived/messages/{message}`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import endpoint
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.messages import ArchivedRef, ListArchived, RestoreArchived
+from chalicelib.services import archive
+
+bp = Blueprint(__name__)
+
+
+def _list(params: ListArchived) -> dict[str, Any]:
+    total, page = archive.listing(params.user, order=params.order, limit=params.limit,
+                                  next_token=params.next, previous_token=params.previous)
+    return page_response(page, params.page, shaped(page, archive.archived_summary),
+                         total=total, specialUse=None)
+
+
+def _restore(params: RestoreArchived) -> dict[str, Any]:
+    mailbox, uid = archive.restore(params.user, params.message, params.mailbox)
+    return {"mailbox": mailbox, "uid": uid}
+
+
+@endpoint(bp, "/users/{user}/archived", "GET", ListArchived, summary="List archived messages")
+def list_archived(params: ListArchived) -> dict[str, Any]:
+    return _list(params)
+
+
+@endpoint(bp, "/users/{user}/archived/messages", "GET", ListArchived,
+          summary="List archived messages (current server's path)")
+def list_archived_messages(params: ListArchived) -> dict[str, Any]:
+    return _list(params)
+
+
+@endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef,
+          summary="Get an archived message")
+def get_archived(params: ArchivedRef) -> dict[str, Any]:
+    return archive.details(params.user, params.message)
+
+
+@endpoint(bp, "/users/{user}/archived/messages/{message}", "GET", ArchivedRef,
+          summary="Get an archived message (current server's path)")
+def get_archived_message(params: ArchivedRef) -> dict[str, Any]:
+    return archive.details(params.user, params.message)
+
+
+@endpoint(bp, "/users/{user}/archived/{message}/restore", "POST", RestoreArchived,
+          summary="Restore an archived message")
+def restore_archived(params: RestoreArchived) -> dict[str, Any]:
+    return _restore(params)
+
+
+@endpoint(bp, "/users/{user}/archived/messages/{message}/restore", "POST", RestoreArchived,
+          summary="Restore an archived message (current server's path)")
+def restore_archived_message(params: RestoreArchived) -> dict[str, Any]:
+    return _restore(params)

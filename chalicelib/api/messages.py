@@ -1,0 +1,118 @@
+"""Routes of messages: upload, listing, reading, updates and moves, deletion, quota."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import BinaryResponse, endpoint, redirect
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
+                                         ListMessages, MessageRef, QuotaReset, UpdateMessages,
+                                         UploadMessage)
+from chalicelib.services import archive, message_updates, messages, quota
+from chalicelib.services.messages import Download, NewMessage
+
+bp = Blueprint(__name__)
+
+MESSAGES = "/users/{user}/mailboxes/{mailbox}/messages"
+MESSAGE = MESSAGES + "/{message}"
+
+
+def _download(download: Download) -> Response:
+    if download.url:
+        return redirect(download.url)
+    headers = {"Content-Type": download.content_type}
+    if download.disposition:
+        headers["Content-Disposition"] = download.disposition
+    return BinaryResponse(body=download.data or b"", status_code=200, headers=headers)
+
+
+@endpoint(bp, MESSAGES, "POST", UploadMessage, raw_body="raw",
+          summary="Upload a message (raw RFC 822, base64, an uploadId, or structured fields)")
+def upload_message(params: UploadMessage) -> dict[str, Any]:
+    if params.uploadId:
+        raw = messages.raw_from_upload(params.user, params.uploadId)
+    elif params.raw is not None:
+        raw = messages.raw_from_param(params.raw)
+    else:
+        raw = messages.composed(params.compose_fields())
+    stored = messages.upload(params.user, params.mailbox, NewMessage(
+        raw=raw, seen=not params.unseen, flagged=params.flagged, draft=params.draft,
+        idate=params.date))
+    if params.uploadId:
+        messages.discard_upload(params.user, params.uploadId)
+    return {"message": {"id": stored.uid, "mailbox": stored.mailbox, "size": stored.size}}
+
+
+@endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload,
+          summary="Get a presigned URL to PUT a large message source to")
+def create_upload(params: CreateUpload) -> dict[str, Any]:
+    return messages.new_upload_url(params.user)
+
+
+@endpoint(bp, MESSAGES, "GET", ListMessages, summary="List messages of a mailbox")
+def list_messages(params: ListMessages) -> dict[str, Any]:
+    mailbox, page = messages.listing(params.user, params.mailbox, order=params.order,
+                                     unseen=params.unseen, limit=params.limit,
+                                     next_token=params.next, previous_token=params.previous)
+    total = int(mailbox.unseen if params.unseen else mailbox.total)
+    return page_response(page, params.page, shaped(page, messages.summary), total=total,
+                         specialUse=mailbox.specialUse)
+
+
+@endpoint(bp, "/users/{user}/flagged", "GET", ListFlagged,
+          summary="List flagged messages of every mailbox except Junk and Trash")
+def list_flagged(params: ListFlagged) -> dict[str, Any]:
+    total, page = messages.flagged(params.user, order=params.order, limit=params.limit,
+                                   next_token=params.next, previous_token=params.previous)
+    return page_response(page, params.page, shaped(page, messages.summary), total=total)
+
+
+@endpoint(bp, MESSAGE, "GET", MessageRef, summary="Get message details")
+def get_message(params: MessageRef) -> dict[str, Any]:
+    return messages.details(params.user, params.mailbox, params.message)
+
+
+@endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, summary="Get the message source")
+def get_source(params: MessageRef) -> Response:
+    return _download(messages.source(params.user, params.mailbox, params.message))
+
+
+@endpoint(bp, MESSAGE + "/attachments/{attachment}", "GET", AttachmentRef,
+          summary="Download an attachment (decoded, with its own content type)")
+def get_attachment(params: AttachmentRef) -> Response:
+    return _download(messages.attachment(params.user, params.mailbox, params.message,
+                                         params.attachment))
+
+
+@endpoint(bp, MESSAGE + "/events", "GET", MessageRef, summary="Get the message timeline")
+def get_events(params: MessageRef) -> dict[str, Any]:
+    return message_updates.events(params.user, params.mailbox, params.message)
+
+
+@endpoint(bp, MESSAGE, "PUT", UpdateMessages,
+          summary="Update flags of one or more messages, or move them")
+def update_messages(params: UpdateMessages) -> dict[str, Any]:
+    changes = message_updates.Changes(seen=params.seen, flagged=params.flagged,
+                                      draft=params.draft, deleted=params.deleted,
+                                      expires=params.expires)
+    if params.moveTo:
+        moved = message_updates.move(params.user, params.mailbox, params.message,
+                                     params.moveTo, changes)
+        return {"mailbox": params.moveTo, "id": [[old, new] for old, new in moved]}
+    return {"updated": message_updates.update(params.user, params.mailbox, params.message,
+                                              changes)}
+
+
+@endpoint(bp, MESSAGE, "DELETE", DeleteMessage, summary="Delete a message (to the archive)")
+def delete_message(params: DeleteMessage) -> dict[str, Any]:
+    archive.delete(params.user, params.mailbox, params.message)
+    return {}
+
+
+@endpoint(bp, "/users/{user}/quota/reset", "POST", QuotaReset,
+          summary="Recalculate the storage used by an account")
+def reset_quota(params: QuotaReset) -> dict[str, Any]:
+    used, previous = quota.reset(params.user)
+    return {"storageUsed": used, "previousStorageUsed": previous}

@@ -1,0 +1,133 @@
+"""Scheduled clean-up: the messages of deleted mailboxes, and unreferenced S3 folders.
+
+Deleting a mailbox (services/mailboxes) removes the mailbox item, releases its size from
+the quota and queues a `purge-mailbox` task in one transaction; `purge_mailboxes` then
+deletes the mailbox's message items and their S3 objects, in bounded steps, and drops
+the task once nothing is left. It is idempotent: a run cut short is simply continued.
+
+`sweep` removes S3 folders that nothing references any more: uploads whose transaction
+failed without cleaning up, messages whose archive retention ended (TTL removed the
+archived item), leftovers of purges. A folder is referenced while a message item points
+at it (exact lookup in the `byUser` index) or an archived item has its msgid. Index
+reads are eventually consistent and a message may be between the table and the archive
+for an instant, so deletion takes two looks: a folder found unreferenced becomes a
+candidate, and is deleted only if it is still unreferenced at a later run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from chalicelib.store import archived, blobs
+from chalicelib.store import messages as store
+from chalicelib.store.mailboxes import MailboxItem
+from chalicelib.store.messages import MessageItem
+from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
+
+log = logging.getLogger(__name__)
+
+SWEEP_CANDIDATE = "sweep-candidate"
+GRACE_SECONDS = 24 * 3600  # folders younger than this may belong to an upload in flight
+CONFIRM_SECONDS = 3600  # between the two looks at an unreferenced folder
+
+
+@dataclass
+class PurgeReport:
+    tasks_done: int = 0
+    messages_removed: int = 0
+
+
+def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> PurgeReport:
+    now = time.time() if now is None else now
+    report = PurgeReport()
+    for task in TaskItem.query(PURGE_MAILBOX, consistent_read=True):
+        if task.notBefore and task.notBefore > now:
+            continue
+        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        mailbox_id = str(data.get("mailbox") or "")
+        if not mailbox_id:
+            task.delete()
+            continue
+        try:
+            MailboxItem.get(task.user, mailbox_id, consistent_read=True)
+            log.warning("purge-mailbox task for a mailbox that exists: %s", mailbox_id)
+            continue  # never purge a live mailbox
+        except MailboxItem.DoesNotExist:
+            pass
+        removed, finished = _purge_one(mailbox_id, max_messages - report.messages_removed)
+        report.messages_removed += removed
+        if finished:
+            task.delete()
+            report.tasks_done += 1
+        if report.messages_removed >= max_messages:
+            break
+    return report
+
+
+def _purge_one(mailbox_id: str, budget: int) -> tuple[int, bool]:
+    removed = 0
+    attributes = ["mailbox", "uid", "user", "idate", "msgid"]
+    while removed < budget:
+        items = list(store.all_in(mailbox_id, attributes=attributes, limit=min(500, budget - removed)))
+        if not items:
+            return removed, True
+        with MessageItem.batch_write() as batch:
+            for item in items:
+                batch.delete(item)
+        blobs.delete([key for item in items for key in (
+            blobs.raw_key(item.user, int(item.idate), item.msgid),
+            blobs.bodies_key(item.user, int(item.idate), item.msgid))])
+        removed += len(items)
+    return removed, False
+
+
+@dataclass
+class SweepReport:
+    folders_seen: int = 0
+    candidates: int = 0
+    deleted: int = 0
+    uploads_deleted: int = 0
+
+
+def _referenced(user: str, folder: str, msgid: str) -> bool:
+    return archived.get(user, msgid) is not None or store.find_folder(user, folder)
+
+
+def sweep(now: float | None = None) -> SweepReport:
+    now = time.time() if now is None else now
+    report = SweepReport()
+    candidates = {task.id: task for task in TaskItem.query(SWEEP_CANDIDATE, consistent_read=True)}
+    folders: dict[str, list[blobs.StoredObject]] = {}
+    for obj in blobs.list_prefix("msg/"):
+        parsed = blobs.parse_folder(obj.key)
+        if parsed is None:
+            continue
+        folders.setdefault(f"msg/{parsed[0]}/{parsed[1]}/", []).append(obj)
+    for prefix, objects in folders.items():
+        report.folders_seen += 1
+        newest = max(obj.modified for obj in objects)
+        if (now - newest.timestamp()) < GRACE_SECONDS:
+            continue
+        user, folder, msgid = blobs.parse_folder(objects[0].key)  # type: ignore[misc]
+        candidate = candidates.pop(prefix, None)
+        if _referenced(user, folder, msgid):
+            if candidate is not None:
+                candidate.delete()
+            continue
+        if candidate is None:
+            TaskItem(kind=SWEEP_CANDIDATE, id=prefix, user=user, data={},
+                     created=int(now * 1000), notBefore=int(now) + CONFIRM_SECONDS).save()
+            report.candidates += 1
+        elif candidate.notBefore <= now:
+            blobs.delete([obj.key for obj in objects])
+            candidate.delete()
+            report.deleted += 1
+    for stale in candidates.values():  # folders that disappeared in the meantime
+        stale.delete()
+    cutoff = datetime.fromtimestamp(now - GRACE_SECONDS, tz=timezone.utc)
+    old_uploads = [obj.key for obj in blobs.list_prefix("upload/") if obj.modified < cutoff]
+    blobs.delete(old_uploads)
+    report.uploads_deleted = len(old_uploads)
+    return report

@@ -1,0 +1,570 @@
+"""Messages: storing an upload, reading a message, listing a mailbox or the flagged view.
+
+Upload order (DESIGN principle 4): parse, one BatchGetItem (user, mailbox, thread
+lookups), S3 PUTs (raw source; parsed bodies when they are too large for the item), then
+ONE TransactWriteItems that puts the item, takes the uid from the mailbox's `uidNext`,
+updates the mailbox counters, charges the user's `storageUsed` under the quota condition
+and appends the EXISTS journal entry. A cancelled transaction is re-read and retried; a
+failure after the S3 PUT leaves at worst an unreferenced folder (deleted on the spot when
+possible, otherwise by the sweeper), never an item without its body.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from chalicelib.clock import iso, now_ms
+from chalicelib.cursors import decode_cursor
+from chalicelib.errors import (AttachmentNotFound, Conflict, InputValidationError,
+                               MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound)
+from chalicelib.ids import new_id
+from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
+                             normalize_subject, parse_message, thread_key_candidates)
+from chalicelib.services.users import quota_allowed
+from chalicelib.store import blobs, journal, threads
+from chalicelib.store import messages as store
+from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.events import event
+from chalicelib.store.keys import KeyItem
+from chalicelib.store.mailboxes import MailboxItem
+from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
+                                       MessageItem)
+from chalicelib.store.paging import Page, query_page
+from chalicelib.store.users import UserItem
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)
+INLINE_ADDRESSES = 50  # per address field; the full list goes to bodies.json
+INLINE_REFERENCES = 20
+INLINE_ATTACHMENTS = 200
+MAX_SUBJECT = 2048
+MAX_HEADER_VALUE = 998
+# API Gateway and Lambda cap a response near 6 MB, and binary bodies travel base64
+# encoded (4/3 larger): anything bigger is answered with a redirect to S3.
+INLINE_RESPONSE_BYTES = 4 * 1024 * 1024
+RETRIES = 12
+HIDDEN_FROM_FLAGGED = ("\\Junk", "\\Trash")
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to store and the state it starts in."""
+
+    raw: bytes
+    seen: bool = True
+    flagged: bool = False
+    draft: bool = False
+    idate: int | None = None  # epoch ms; now when absent
+    source: str = "API"
+
+
+@dataclass(frozen=True)
+class Stored:
+    uid: int
+    mailbox: str
+    size: int
+    msgid: str
+    thread: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """Bytes to answer with, or a short-lived URL to redirect to."""
+
+    content_type: str
+    data: bytes | None = None
+    url: str | None = None
+    filename: str | None = None
+
+    @property
+    def disposition(self) -> str | None:
+        return blobs.disposition(self.filename) if self.filename else None
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def raw_from_param(value: Any) -> bytes:
+    """The `raw` parameter: bytes of a message/rfc822 body, or JSON text that is either the
+    message itself or its base64 form (an RFC 822 message always has a `:`; base64 never)."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    text = str(value)
+    if ":" in text:
+        return text.encode("utf-8", "surrogateescape")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputValidationError({"raw": '"raw" must be an RFC 822 message or its base64 form'}) \
+            from None
+
+
+def composed(fields: dict[str, Any]) -> bytes:
+    """A proper MIME message built from structured upload fields."""
+    try:
+        return compose_message(**fields)
+    except (ValueError, TypeError) as error:
+        raise InputValidationError({"request": f"cannot build the message: {error}"}) from None
+
+
+def new_upload_url(user_id: str) -> dict[str, Any]:
+    """A presigned PUT for sources too large for an API request (API Gateway stops near
+    6 MB); the upload call then names the returned id as `uploadId`."""
+    _live_user(user_id)
+    upload_id = new_id()
+    expires = 900
+    return {"id": upload_id, "method": "PUT",
+            "url": blobs.presign_put(blobs.upload_key(user_id, upload_id),
+                                     content_type="message/rfc822", expires=expires),
+            "headers": {"Content-Type": "message/rfc822"},
+            "expires": iso((time.time() + expires) * 1000),
+            "maxSize": MAX_MESSAGE_BYTES}
+
+
+def raw_from_upload(user_id: str, upload_id: str) -> bytes:
+    key = blobs.upload_key(user_id, upload_id)
+    size = blobs.size_of(key)
+    if size is None:
+        raise InputValidationError({"uploadId": '"uploadId" does not name a finished upload'})
+    _check_size(size)
+    return blobs.get(key)
+
+
+def discard_upload(user_id: str, upload_id: str) -> None:
+    try:
+        blobs.delete([blobs.upload_key(user_id, upload_id)])
+    except Exception:  # the bucket's lifecycle rule removes it a day later anyway
+        log.warning("could not delete upload %s", upload_id)
+
+
+def _check_size(size: int) -> None:
+    if size == 0:
+        raise InputValidationError({"raw": '"raw" is empty'})
+    if size > MAX_MESSAGE_BYTES:
+        raise InputValidationError(
+            {"raw": f'"raw" is larger than the limit of {MAX_MESSAGE_BYTES} bytes'})
+
+
+# --------------------------------------------------------------------------- upload
+
+
+def _live_user(user_id: str) -> UserItem:
+    try:
+        user = UserItem.get(user_id, consistent_read=True)
+    except UserItem.DoesNotExist:
+        raise UserNotFound() from None
+    if user.deleted:
+        raise UserNotFound()
+    return user
+
+
+def _clean(text: str | None, limit: int | None = None) -> str:
+    """Valid UTF-8 (DynamoDB refuses lone surrogates), cut at `limit` characters."""
+    value = (text or "").encode("utf-8", "replace").decode("utf-8")
+    return value[:limit] if limit else value
+
+
+def _addresses(values: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"name": _clean(v.get("name"), 256), "address": _clean(v.get("address"), 320)}
+            for v in values]
+
+
+def flags_of(seen: bool, flagged: bool, draft: bool, deleted: bool = False) -> list[str]:
+    return [flag for flag, on in ((SEEN, seen), (FLAGGED, flagged), (DRAFT, draft),
+                                  (DELETED, deleted)) if on]
+
+
+def flagged_visible(mailbox: MailboxItem) -> bool:
+    return mailbox.specialUse not in HIDDEN_FROM_FLAGGED
+
+
+def _build_item(user_id: str, msgid: str, idate: int, parsed: ParsedMessage, thread: str,
+                flags: list[str], encrypted: bool) -> tuple[MessageItem, dict[str, Any] | None]:
+    """The item, and the bodies document to put in S3 when it does not fit on the item."""
+    text = _clean(parsed.text)
+    html = [_clean(part) for part in parsed.html]
+    to, cc, bcc = (_addresses(parsed.to), _addresses(parsed.cc), _addresses(parsed.bcc))
+    references = [_clean(r, MAX_HEADER_VALUE) for r in parsed.references]
+    attachments = [{
+        "id": a.id, "filename": _clean(a.filename, 255) if a.filename else None,
+        "contentType": _clean(a.content_type, 255), "disposition": a.disposition,
+        "transferEncoding": _clean(a.transfer_encoding, 64), "size": a.size,
+        "cid": _clean(a.content_id, 255) if a.content_id else None, "part": a.part,
+    } for a in parsed.attachments]
+    bodies_size = len(text.encode()) + sum(len(part.encode()) for part in html)
+    external = (bodies_size > INLINE_BODIES_BYTES
+                or max(len(to), len(cc), len(bcc)) > INLINE_ADDRESSES
+                or len(references) > INLINE_REFERENCES or len(attachments) > INLINE_ATTACHMENTS)
+    hdate = int(parsed.date.timestamp() * 1000) if parsed.date else idate
+    content_type = {"value": _clean(parsed.content_type.get("value"), 255),
+                    "params": {_clean(k, 64): _clean(str(v), 255)
+                               for k, v in list(parsed.content_type.get("params", {}).items())[:20]}}
+    item = MessageItem(
+        user=user_id, msgid=msgid, idate=idate, thread=thread, hdate=hdate, size=parsed.size,
+        flags=flags, rev=0,
+        from_=_addresses([parsed.from_])[0] if parsed.from_ else None,
+        to=to[:INLINE_ADDRESSES], cc=cc[:INLINE_ADDRESSES], bcc=bcc[:INLINE_ADDRESSES],
+        replyTo=_addresses(parsed.reply_to)[:INLINE_ADDRESSES],
+        subject=_clean(parsed.subject, MAX_SUBJECT),
+        messageId=_clean(parsed.message_id, MAX_HEADER_VALUE) or None,
+        inReplyTo=_clean(parsed.in_reply_to, MAX_HEADER_VALUE) or None,
+        references=references[:INLINE_REFERENCES],
+        listId=_clean(parsed.list_id, MAX_HEADER_VALUE) or None,
+        intro=_clean(parsed.intro, 256), attachments=[_compact(a) for a in attachments[:INLINE_ATTACHMENTS]],
+        hasAttachments=bool(attachments), contentType=content_type, encrypted=encrypted,
+        external=external, text=None if external else text, html=None if external else html)
+    bodies = {"text": text, "html": html, "to": to, "cc": cc, "bcc": bcc,
+              "references": references, "attachments": [_compact(a) for a in attachments]} \
+        if external else None
+    return item, bodies
+
+
+def _compact(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if v is not None}
+
+
+def _thread_keys(user_id: str, plain: ParsedMessage) -> tuple[list[str], str | None]:
+    ids = thread_key_candidates(plain)[:INLINE_REFERENCES]
+    subject = normalize_subject(plain.subject)
+    return ([threads.message_id_key(user_id, mid) for mid in ids],
+            threads.subject_key(user_id, subject) if subject else None)
+
+
+def _thread_writes(user_id: str, plain: ParsedMessage, thread: str) -> list[KeyItem]:
+    ids = {mid for mid in (plain.message_id, plain.in_reply_to,
+                           plain.references[0] if plain.references else None) if mid}
+    writes = [threads.entry(user_id, threads.message_id_key(user_id, mid), thread,
+                            threads.MESSAGE_ID_TTL) for mid in sorted(ids)]
+    subject = normalize_subject(plain.subject)
+    if subject:
+        writes.append(threads.entry(user_id, threads.subject_key(user_id, subject), thread,
+                                    threads.SUBJECT_TTL))
+    return writes
+
+
+def _read_for_upload(user_id: str, mailbox_id: str,
+                     keys: list[str]) -> tuple[UserItem, MailboxItem, list[KeyItem | None]]:
+    found = store.batch_get([(UserItem, (user_id,)), (MailboxItem, (user_id, mailbox_id)),
+                             *[(KeyItem, (key,)) for key in keys]])
+    user, mailbox = found[0], found[1]
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(mailbox, MailboxItem):
+        raise NoSuchMailbox()
+    return user, mailbox, [k if isinstance(k, KeyItem) else None for k in found[2:]]
+
+
+def quota_condition(user: UserItem, size: int) -> Any:
+    """The user-item condition that makes a charge of `size` exact under concurrency."""
+    allowed = quota_allowed(user)
+    same_quota = UserItem.quota.does_not_exist() if user.quota is None \
+        else UserItem.quota == user.quota
+    return UserItem.kind.exists() & (UserItem.storageUsed <= allowed - size) & same_quota
+
+
+def over_quota(user: UserItem, size: int) -> bool:
+    return int(user.storageUsed or 0) + size > quota_allowed(user)
+
+
+def backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+
+
+def upload(user_id: str, mailbox_id: str, message: NewMessage,
+           after_store: Callable[[], None] | None = None) -> Stored:
+    """Store a message in a mailbox (see the module docstring for the order of writes)."""
+    _check_size(len(message.raw))
+    plain = parse_message(message.raw)
+    id_keys, subject_key = _thread_keys(user_id, plain)
+    lookup_keys = id_keys + ([subject_key] if subject_key else [])
+    idate = max(0, min(message.idate if message.idate is not None else now_ms(), 10 ** 14))
+    msgid = new_id()
+    raw_key = blobs.raw_key(user_id, idate, msgid)
+    body_key = blobs.bodies_key(user_id, idate, msgid)
+    flags = flags_of(message.seen, message.flagged, message.draft)
+    written = False
+    prepared: tuple[MessageItem, dict[str, Any] | None, bytes] | None = None
+    try:
+        for attempt in range(RETRIES):
+            user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
+            if prepared is None:
+                prepared = _prepare(user, msgid, idate, message.raw, plain, flags)
+            item, bodies, stored = prepared
+            if over_quota(user, len(stored)):
+                raise OverQuotaError()
+            if not written:
+                blobs.put(raw_key, stored, "message/rfc822")
+                if bodies is not None:
+                    blobs.put_json(body_key, bodies)
+                written = True
+                if after_store:
+                    after_store()
+            thread = _pick_thread(found, len(id_keys)) or item.thread
+            item.thread = thread
+            uid = int(mailbox.uidNext)
+            store.place(item, mailbox.id, uid, flagged_visible(mailbox))
+            tx = Transaction()
+            tx.save(item, condition=MessageItem.uid.does_not_exist(), label="message")
+            tx.update(mailbox, actions=[
+                MailboxItem.uidNext.set(uid + 1), MailboxItem.total.add(1),
+                MailboxItem.unseen.add(0 if SEEN in flags else 1),
+                MailboxItem.size.add(item.size), MailboxItem.modifyIndex.add(1),
+            ], condition=MailboxItem.uidNext == uid, label="mailbox")
+            journal.append(tx, user, [("EXISTS", {
+                "mailbox": mailbox.id, "uid": uid, "message": msgid, "idate": idate,
+                "thread": thread})], actions=[UserItem.storageUsed.add(item.size)],
+                condition=quota_condition(user, item.size))
+            tx.save(event(user_id, msgid, "STORE", source=message.source, mailbox=mailbox.id,
+                          uid=uid, size=item.size, messageId=item.messageId))
+            for entry in _thread_writes(user_id, plain, thread):
+                tx.save(entry)
+            try:
+                tx.commit()
+            except TransactionFailed:
+                backoff(attempt)
+                continue
+            return Stored(uid, mailbox.id, int(item.size), msgid, thread)
+        raise Conflict()
+    except BaseException:
+        if written:
+            _forget_blobs([raw_key, body_key])
+        raise
+
+
+def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: ParsedMessage,
+             flags: list[str]) -> tuple[MessageItem, dict[str, Any] | None, bytes]:
+    """What gets stored: for users who asked for it, the PGP/MIME-encrypted source, whose
+    envelope keeps the headers listings need (so the metadata comes from it)."""
+    stored, parsed, encrypted = raw, plain, False
+    if user.encryptMessages and user.pubKey:
+        try:
+            stored = encrypt_message(raw, user.pubKey)
+        except ValueError:
+            log.warning("could not encrypt for user %s; storing as received", user.id)
+        else:
+            encrypted = stored is not raw
+            parsed = parse_message(stored) if encrypted else plain
+    item, bodies = _build_item(user.id, msgid, idate, parsed, new_id(), flags, encrypted)
+    return item, bodies, stored
+
+
+def _pick_thread(found: list[KeyItem | None], id_count: int) -> str | None:
+    for key in found[:id_count]:
+        thread = threads.thread_of(key)
+        if thread:
+            return thread
+    for key in found[id_count:]:
+        thread = threads.thread_of(key)
+        if thread:
+            return thread
+    return None
+
+
+def _forget_blobs(keys: list[str]) -> None:
+    try:
+        blobs.delete(keys)
+    except Exception:  # the sweeper removes unreferenced folders later
+        log.warning("could not delete unreferenced objects %s", keys)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def owned(user_id: str, mailbox_id: str, uid: int) -> MessageItem:
+    """A message of this user (1 GetItem): a mailbox id of another account finds nothing."""
+    item = store.get(mailbox_id, uid)
+    if item is None or item.user != user_id:
+        raise MessageNotFound()
+    return item
+
+
+def owned_mailbox(user_id: str, mailbox_id: str) -> MailboxItem:
+    try:
+        return MailboxItem.get(user_id, mailbox_id, consistent_read=True)
+    except MailboxItem.DoesNotExist:
+        raise NoSuchMailbox() from None
+
+
+@dataclass
+class FullView:
+    item: MessageItem
+    text: str
+    html: list[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def full_view(item: MessageItem) -> FullView:
+    """Bodies and complete lists: from the item, or one S3 GET when they live outside."""
+    if not item.external:
+        return FullView(item, item.text or "", list(item.html or []))
+    document = blobs.get_json(blobs.bodies_key(item.user, int(item.idate), item.msgid))
+    return FullView(item, document.get("text", ""), list(document.get("html", [])), document)
+
+
+def details(user_id: str, mailbox_id: str, uid: int) -> dict[str, Any]:
+    return detail_view(full_view(owned(user_id, mailbox_id, uid)))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        return {k: _plain(v) for k, v in value.as_dict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _flag_fields(item: MessageItem) -> dict[str, bool]:
+    return {"seen": item.has(SEEN), "deleted": item.has(DELETED),
+            "flagged": item.has(FLAGGED), "draft": item.has(DRAFT),
+            "answered": item.has(ANSWERED), "forwarded": item.has(FORWARDED)}
+
+
+def summary(item: MessageItem) -> dict[str, Any]:
+    """The listing form (works on index entries, which carry only listing attributes)."""
+    return {
+        "id": int(item.uid), "mailbox": item.mailbox, "thread": item.thread,
+        "from": _plain(item.from_) if item.from_ else None,
+        "to": _plain(item.to or []), "cc": _plain(item.cc or []), "bcc": _plain(item.bcc or []),
+        "messageId": item.messageId, "subject": item.subject or "",
+        "date": iso(item.hdate), "idate": iso(item.idate), "intro": item.intro or "",
+        "attachments": bool(item.hasAttachments), "size": int(item.size),
+        **_flag_fields(item),
+        "contentType": _plain(item.contentType) if item.contentType else None,
+        "expires": iso(item.expires) if item.expires else False,
+        "encrypted": bool(item.encrypted),
+    }
+
+
+def _attachment_view(value: dict[str, Any]) -> dict[str, Any]:
+    size = int(value.get("size", 0))
+    return {"id": value["id"], "filename": value.get("filename"),
+            "contentType": value.get("contentType"), "disposition": value.get("disposition"),
+            "transferEncoding": value.get("transferEncoding"),
+            "related": bool(value.get("cid")), "cid": value.get("cid"),
+            "size": size, "sizeKb": (size + 1023) // 1024}
+
+
+def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
+    item, extra = view.item, view.extra
+    attachments = extra.get("attachments") or _plain(item.attachments or [])
+    return {
+        **summary(item),
+        "id": int(item.uid) if id_value is None else id_value,
+        "user": item.user,
+        "to": extra.get("to") or _plain(item.to or []),
+        "cc": extra.get("cc") or _plain(item.cc or []),
+        "bcc": extra.get("bcc") or _plain(item.bcc or []),
+        "replyTo": _plain(item.replyTo or []),
+        "inReplyTo": item.inReplyTo,
+        "references": extra.get("references") or list(item.references or []),
+        "list": {"id": item.listId} if item.listId else False,
+        "junk": item.has(JUNK),
+        "text": view.text,
+        "html": view.html,
+        "attachments": [_attachment_view(a) for a in attachments],
+    }
+
+
+def _download_limit_exceeded(size: int) -> bool:
+    return size > INLINE_RESPONSE_BYTES
+
+
+def source(user_id: str, mailbox_id: str, uid: int) -> Download:
+    """The stored RFC 822 source (for encrypted accounts: the PGP/MIME form)."""
+    item = owned(user_id, mailbox_id, uid)
+    return source_of(item)
+
+
+def source_of(item: MessageItem) -> Download:
+    key = blobs.raw_key(item.user, int(item.idate), item.msgid)
+    if _download_limit_exceeded(int(item.size)):
+        return Download("message/rfc822", url=blobs.presign_get(
+            key, content_type="message/rfc822", filename=f"{item.msgid}.eml"))
+    return Download("message/rfc822", data=blobs.get(key))
+
+
+def attachment(user_id: str, mailbox_id: str, uid: int, attachment_id: str) -> Download:
+    return attachment_of(owned(user_id, mailbox_id, uid), attachment_id)
+
+
+def attachment_of(item: MessageItem, attachment_id: str) -> Download:
+    """Decoded bytes of one attachment, with its own content type. Large ones are extracted
+    once into their own object and served by redirect."""
+    listed = {a["id"]: a for a in _plain(item.attachments or [])}
+    if attachment_id not in listed and item.external:
+        listed = {a["id"]: a for a in full_view(item).extra.get("attachments", [])}
+    meta = listed.get(attachment_id)
+    if meta is None:
+        raise AttachmentNotFound()
+    folder = (item.user, int(item.idate), item.msgid)
+    if _download_limit_exceeded(int(meta.get("size", 0))):
+        key = blobs.attachment_key(*folder, attachment_id)
+        content_type, filename = meta.get("contentType") or "application/octet-stream", \
+            meta.get("filename") or attachment_id
+        if blobs.size_of(key) is None:
+            data, content_type, filename = _extract(folder, attachment_id)
+            blobs.put(key, data, content_type)
+        return Download(content_type, url=blobs.presign_get(
+            key, content_type=content_type, filename=filename), filename=filename)
+    data, content_type, filename = _extract(folder, attachment_id)
+    return Download(content_type, data=data, filename=filename)
+
+
+def _extract(folder: tuple[str, int, str], attachment_id: str) -> tuple[bytes, str, str]:
+    raw = blobs.get(blobs.raw_key(*folder))
+    try:
+        return attachment_bytes(raw, attachment_id)
+    except KeyError:
+        raise AttachmentNotFound() from None
+
+
+# --------------------------------------------------------------------------- listings
+
+
+def _cursor(scope: str, next_token: str | None, previous_token: str | None) -> Any:
+    if next_token:
+        return decode_cursor(scope, next_token, "next")
+    if previous_token:
+        return decode_cursor(scope, previous_token, "previous")
+    return None
+
+
+def listing(user_id: str, mailbox_id: str, *, order: str = "desc", unseen: bool = False,
+            limit: int = 20, next_token: str | None = None,
+            previous_token: str | None = None) -> tuple[MailboxItem, Page[MessageItem]]:
+    """One page by internal date: 1 GetItem (the mailbox: ownership, total) + 1 Query."""
+    mailbox = owned_mailbox(user_id, mailbox_id)
+    scope = f"messages:{user_id}:{mailbox_id}"
+    page = query_page(
+        MessageItem, mailbox_id, index="by_idate", scope=scope,
+        key_names=["mailbox", "uid", "idateKey"], limit=limit,
+        cursor=_cursor(scope, next_token, previous_token), forward=order == "asc",
+        filter_condition=~MessageItem.flags.contains(SEEN) if unseen else None,
+        probe=False, total_hint=int(mailbox.total))
+    return mailbox, page
+
+
+def flagged(user_id: str, *, order: str = "desc", limit: int = 20,
+            next_token: str | None = None,
+            previous_token: str | None = None) -> tuple[int, Page[MessageItem]]:
+    """Flagged messages outside Junk and Trash, across mailboxes (the sparse index)."""
+    scope = f"flagged:{user_id}"
+    page = query_page(
+        MessageItem, user_id, index="flagged_index", scope=scope,
+        key_names=["mailbox", "uid", "user", "flaggedKey"], limit=limit,
+        cursor=_cursor(scope, next_token, previous_token), forward=order == "asc")
+    total = len(page.items)
+    if page.next_cursor or page.previous_cursor:
+        total = MessageItem.flagged_index.count(user_id)
+    return total, page

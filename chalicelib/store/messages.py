@@ -1,0 +1,239 @@
+"""The messages table: one item per message, keyed by mailbox and IMAP uid.
+
+Items carry what listings and the message view need (addresses, subject, intro, flags,
+attachment list, sizes); the raw source and large parsed bodies are in S3
+(`store/blobs.py`). The three indexes project only the listing attributes, so index
+writes stay small when flags change and a listing page costs the same whatever the size
+of the bodies kept on the items.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Sequence
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, UnicodeAttribute)
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.store.base import connection, meta
+
+# Attributes every index projects (keys are always projected). Keep in step with
+# infra/tables.yaml, which is what DynamoDB actually uses.
+LISTING_ATTRIBUTES = [
+    "user", "msgid", "thread", "idate", "hdate", "size", "from", "to", "cc", "bcc",
+    "subject", "messageId", "intro", "hasAttachments", "contentType", "flags", "expires",
+    "encrypted",
+]
+
+SEEN, FLAGGED, DRAFT, DELETED = "\\Seen", "\\Flagged", "\\Draft", "\\Deleted"
+ANSWERED, FORWARDED, JUNK = "\\Answered", "$Forwarded", "$Junk"
+
+
+class ByIdate(LocalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "byIdate"
+        projection = IncludeProjection(LISTING_ATTRIBUTES)
+
+    mailbox = UnicodeAttribute(hash_key=True)
+    idateKey = UnicodeAttribute(range_key=True)
+
+
+class Flagged(GlobalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "flagged"
+        projection = IncludeProjection(LISTING_ATTRIBUTES)
+
+    user = UnicodeAttribute(hash_key=True)
+    flaggedKey = UnicodeAttribute(range_key=True)
+
+
+class ByUser(GlobalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "byUser"
+        projection = IncludeProjection(LISTING_ATTRIBUTES)
+
+    user = UnicodeAttribute(hash_key=True)
+    userDateKey = UnicodeAttribute(range_key=True)
+
+
+class MessageItem(Model):
+    Meta = meta("messages")
+
+    mailbox = UnicodeAttribute(hash_key=True)
+    uid = NumberAttribute(range_key=True)
+    user = UnicodeAttribute()
+    msgid = UnicodeAttribute()  # stable across moves and the archive: S3 folder, events
+    idate = NumberAttribute()  # internal date, epoch ms
+    idateKey = UnicodeAttribute()
+    userDateKey = UnicodeAttribute()
+    flaggedKey = UnicodeAttribute(null=True)  # set only while flagged outside Junk/Trash
+    thread = UnicodeAttribute()
+    hdate = NumberAttribute()  # the Date header (internal date when missing), epoch ms
+    size = NumberAttribute()
+    flags = ListAttribute(of=UnicodeAttribute, default=list)
+    expires = NumberAttribute(null=True)  # epoch ms; the message is due for deletion
+    rev = NumberAttribute(default=0)  # bumped on every change: optimistic concurrency
+    from_ = MapAttribute(attr_name="from", null=True)
+    to = ListAttribute(default=list)
+    cc = ListAttribute(default=list)
+    bcc = ListAttribute(default=list)
+    replyTo = ListAttribute(default=list)
+    subject = UnicodeAttribute(default="")
+    messageId = UnicodeAttribute(null=True)
+    inReplyTo = UnicodeAttribute(null=True)
+    references = ListAttribute(of=UnicodeAttribute, default=list)
+    listId = UnicodeAttribute(null=True)
+    intro = UnicodeAttribute(default="")
+    attachments = ListAttribute(default=list)
+    hasAttachments = BooleanAttribute(default=False)
+    contentType = MapAttribute(null=True)
+    encrypted = BooleanAttribute(default=False)
+    # Bodies: inline when small, otherwise in S3 (bodies.json) together with whatever
+    # did not fit on the item (long recipient lists, references).
+    text = UnicodeAttribute(null=True)
+    html = ListAttribute(of=UnicodeAttribute, null=True)
+    external = BooleanAttribute(default=False)
+
+    by_idate = ByIdate()
+    flagged_index = Flagged()
+    by_user = ByUser()
+
+    def has(self, flag: str) -> bool:
+        return flag in (self.flags or [])
+
+
+def idate_key(idate: int, uid: int) -> str:
+    return f"{idate:015d}#{uid:010d}"
+
+
+def flagged_key(idate: int, mailbox: str, uid: int) -> str:
+    return f"{idate:015d}#{mailbox}#{uid:010d}"
+
+
+def user_date_key(idate: int, msgid: str) -> str:
+    return f"{idate:015d}-{msgid}"
+
+
+def place(item: MessageItem, mailbox: str, uid: int, flagged_visible: bool) -> None:
+    """Give an item its position: mailbox, uid and the index keys derived from them."""
+    item.mailbox = mailbox
+    item.uid = uid
+    item.idateKey = idate_key(int(item.idate), uid)
+    item.userDateKey = user_date_key(int(item.idate), item.msgid)
+    item.flaggedKey = (flagged_key(int(item.idate), mailbox, uid)
+                       if flagged_visible and item.has(FLAGGED) else None)
+
+
+def get(mailbox: str, uid: int) -> MessageItem | None:
+    try:
+        return MessageItem.get(mailbox, uid, consistent_read=True)
+    except MessageItem.DoesNotExist:
+        return None
+
+
+def batch_get(requests: Sequence[tuple[type[Model], tuple[Any, ...]]],
+              consistent: bool = True) -> list[Model | None]:
+    """Read items of several tables in one BatchGetItem (more only past 100 keys or when
+    DynamoDB returns unprocessed keys). Results come back in request order, None for
+    items that do not exist."""
+    conn = connection()
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    slots: dict[tuple[str, str], list[int]] = {}
+    for index, (model, key) in enumerate(requests):
+        table = model.Meta.table_name
+        serialized = _key_of(model, key)
+        marker = (table, _marker(serialized))
+        if marker not in slots:
+            wanted.setdefault(table, []).append(serialized)
+        slots.setdefault(marker, []).append(index)
+    results: list[Model | None] = [None] * len(requests)
+    pending = [(table, keys[start:start + 100]) for table, keys in wanted.items()
+               for start in range(0, len(keys), 100)]
+    request: dict[str, Any] = {}
+    while pending or request:
+        while pending and sum(len(v["Keys"]) for v in request.values()) < 100:
+            table, keys = pending.pop()
+            room = 100 - sum(len(v["Keys"]) for v in request.values())
+            if len(keys) > room:
+                pending.append((table, keys[room:]))
+                keys = keys[:room]
+            entry = request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})
+            entry["Keys"].extend(keys)
+        response = conn.client.batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            model = _model_for(requests, table)
+            key_names = _key_names(model)
+            for raw in items:
+                marker = (table, _marker({name: raw[name] for name in key_names}))
+                for index in slots.get(marker, []):
+                    results[index] = model.from_raw_data(raw)
+        request = response.get("UnprocessedKeys") or {}
+    return results
+
+
+def _key_names(model: type[Model]) -> list[str]:
+    names = [model._hash_keyname]
+    if model._range_keyname:
+        names.append(model._range_keyname)
+    return [model.get_attributes()[name].attr_name for name in names]
+
+
+def _key_of(model: type[Model], key: tuple[Any, ...]) -> dict[str, Any]:
+    attributes = model.get_attributes()
+    serialized: dict[str, Any] = {}
+    names = [model._hash_keyname] + ([model._range_keyname] if model._range_keyname else [])
+    for name, value in zip(names, key):
+        attribute = attributes[name]
+        serialized[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
+    return serialized
+
+
+def _marker(key: dict[str, Any]) -> str:
+    return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
+
+
+def _model_for(requests: Sequence[tuple[type[Model], tuple[Any, ...]]],
+               table: str) -> type[Model]:
+    for model, _ in requests:
+        if model.Meta.table_name == table:
+            return model
+    raise KeyError(table)
+
+
+def get_many(mailbox: str, uids: Iterable[int]) -> list[MessageItem]:
+    """Existing messages among `uids`, in uid order (one BatchGetItem per 100)."""
+    unique = sorted(set(uids))
+    found = batch_get([(MessageItem, (mailbox, uid)) for uid in unique])
+    return [item for item in found if isinstance(item, MessageItem)]
+
+
+def in_range(mailbox: str, first: int, last: int | None) -> Iterator[MessageItem]:
+    """Messages with first <= uid <= last (no upper bound when last is None), uid order."""
+    condition = (MessageItem.uid >= first) if last is None \
+        else MessageItem.uid.between(first, last)
+    return MessageItem.query(mailbox, range_key_condition=condition, consistent_read=True)
+
+
+def all_in(mailbox: str, attributes: list[str] | None = None,
+           limit: int | None = None) -> Iterator[MessageItem]:
+    return MessageItem.query(mailbox, attributes_to_get=attributes, limit=limit,
+                             consistent_read=True)
+
+
+def of_user(user: str) -> Iterator[MessageItem]:
+    """Every message of an account through the byUser index (listing attributes only)."""
+    return MessageItem.by_user.query(user)
+
+
+def find_folder(user: str, folder: str) -> bool:
+    """Whether a message item references the S3 folder `folder` (index lookup)."""
+    for _ in MessageItem.by_user.query(user, MessageItem.userDateKey == folder, limit=1):
+        return True
+    return False
+
+
+def batch_put(items: Iterable[MessageItem]) -> None:
+    """Unconditional bulk writes, for tooling that builds large mailboxes (bench, tests)."""
+    with MessageItem.batch_write() as batch:
+        for item in items:
+            batch.save(item)

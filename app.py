@@ -67,6 +67,15 @@ def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def purge_deleted_users(event: Any) -> dict[str, int]:
+    """Remove the data of accounts deleted more than the grace period ago."""
+    from chalicelib.services import maintenance
+    report = maintenance.purge_users()
+    logs.info("purge-users", tasksDone=report.tasks_done, removed=report.messages_removed)
+    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS))
 def sweep_mail_bucket(event: Any) -> dict[str, int]:
     """Delete S3 folders no message or archived message references any more."""

@@ -20,11 +20,21 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from chalicelib.store import archived, blobs
+from pynamodb.models import Model
+
+from chalicelib.store import archived, blobs, lookups
 from chalicelib.store import messages as store
+from chalicelib.store.addresses import AddressItem
+from chalicelib.store.archived import ArchivedItem
+from chalicelib.store.asps import AspItem
+from chalicelib.store.authlog import AuthlogItem
+from chalicelib.store.filters import FilterItem
+from chalicelib.store.journal import JournalItem
+from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
-from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
+from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, TaskItem
+from chalicelib.store.users import UserItem
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +74,62 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
         if report.messages_removed >= max_messages:
             break
     return report
+
+
+# Per-user partitions a deleted account leaves behind, emptied before its user item.
+_USER_PARTITIONS: tuple[type[Model], ...] = (AddressItem, AspItem, FilterItem, ArchivedItem,
+                                             AuthlogItem, JournalItem)
+
+
+def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeReport:
+    """Remove what deleted accounts left behind once their grace period is over.
+
+    Deletion made the account unusable and freed its names at once, and queued a
+    `purge-user` task in the same transaction; this drops the data: messages (items and
+    S3 objects) mailbox by mailbox, mailbox items and their lookups, the per-user
+    partitions, and finally the user item and the task. A run cut short is continued by
+    the next one. Archived S3 objects are left to the sweeper, which removes folders
+    nothing references.
+    """
+    now = time.time() if now is None else now
+    report = PurgeReport()
+    for task in TaskItem.query(PURGE_USER, consistent_read=True):
+        if task.notBefore and task.notBefore > now:
+            continue
+        try:
+            user = UserItem.get(task.user, consistent_read=True)
+        except UserItem.DoesNotExist:
+            user = None
+        if user is not None and not user.deleted:
+            log.warning("purge-user task for a live account: %s", task.user)
+            continue  # never purge a live account
+        budget = max_messages - report.messages_removed
+        removed, finished = _purge_account(task.user, budget)
+        report.messages_removed += removed
+        if finished:
+            if user is not None:
+                user.delete()
+            task.delete()
+            report.tasks_done += 1
+        if report.messages_removed >= max_messages:
+            break
+    return report
+
+
+def _purge_account(user_id: str, budget: int) -> tuple[int, bool]:
+    removed = 0
+    for box in MailboxItem.query(user_id, consistent_read=True):
+        count, finished = _purge_one(box.id, budget - removed)
+        removed += count
+        if not finished:
+            return removed, False
+        LookupItem(key=lookups.mailbox_key(user_id, box.path)).delete()
+        box.delete()
+    for model in _USER_PARTITIONS:
+        with model.batch_write() as batch:
+            for item in model.query(user_id):
+                batch.delete(item)
+    return removed, True
 
 
 def _purge_one(mailbox_id: str, budget: int) -> tuple[int, bool]:

@@ -83,7 +83,8 @@ def test_purge_worker_never_touches_a_mailbox_that_still_exists(api, account):
 
 
 def test_purge_runs_on_a_schedule_declared_on_the_app(app):
-    assert {"purge_deleted_mailboxes", "sweep_mail_bucket"} <= set(app.handler_map)
+    assert {"purge_deleted_mailboxes", "purge_deleted_users", "sweep_mail_bucket"} \
+        <= set(app.handler_map)
 
 
 def test_sweeper_removes_unreferenced_folders_after_a_second_look(api, account):
@@ -118,3 +119,31 @@ def test_a_mailbox_deleted_through_the_api_is_emptied_by_the_purge_worker(api, a
     report = maintenance.purge_mailboxes()
     assert (report.tasks_done, report.messages_removed) == (1, 2)
     assert list(MessageItem.query(box)) == [] and list(blobs.list_prefix("msg/")) == []
+
+
+def test_purge_of_a_deleted_account_removes_its_data_after_the_grace_period(api, account):
+    from chalicelib.store.addresses import AddressItem
+    from chalicelib.store.archived import ArchivedItem
+    from chalicelib.store.asps import AspItem
+    from chalicelib.store.lookups import LookupItem
+    from chalicelib.store.tasks import PURGE_USER
+
+    for index in range(3):
+        upload_raw(api, account, simple_message(f"m{index}"), box=account.boxes["Sent Mail"])
+    upload_raw(api, account, simple_message("archived"))
+    assert api.delete(f"{account.messages()}/1").status == 200
+    assert api.post(f"/users/{account.id}/asps", {"description": "x"}).status == 200
+    assert api.delete(f"/users/{account.id}").status == 200
+
+    early = maintenance.purge_users()
+    assert early.tasks_done == 0 and list(MailboxItem.query(account.id))  # grace period
+    later = time.time() + 3 * 24 * 3600
+    assert maintenance.purge_users(max_messages=2, now=later).tasks_done == 0  # bounded
+    report = maintenance.purge_users(now=later)
+    assert report.tasks_done == 1
+    for model in (MailboxItem, AddressItem, AspItem, ArchivedItem):
+        assert list(model.query(account.id)) == [], model
+    assert list(MessageItem.query(account.boxes["Sent Mail"])) == []
+    assert not any(k.key.startswith(f"mailbox#{account.id}#") for k in LookupItem.scan())
+    assert list(TaskItem.query(PURGE_USER)) == []
+    assert UserItem.count(account.id) == 0

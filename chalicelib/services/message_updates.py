@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence, TypeVar
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict, InputValidationError, MessageNotFound, NoSuchMailbox, \
     UserNotFound
+from chalicelib.services import users
 from chalicelib.services.messages import (RETRIES, backoff, flagged_visible, owned,
                                           owned_mailbox)
 from chalicelib.store import journal
@@ -92,16 +93,6 @@ def resolve(mailbox_id: str, target: str) -> list[MessageItem]:
     return [found[uid] for uid in sorted(found)]
 
 
-def _user(user_id: str) -> UserItem:
-    try:
-        user = UserItem.get(user_id, consistent_read=True)
-    except UserItem.DoesNotExist:
-        raise UserNotFound() from None
-    if user.deleted:
-        raise UserNotFound()
-    return user
-
-
 def _refresh(mailbox_id: str, batch: list[MessageItem], failed: set[str]) -> list[MessageItem]:
     """Re-read the messages whose condition failed; drop those that are gone."""
     stale = {int(label[1:]) for label in failed if label.startswith("m")}
@@ -133,7 +124,7 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
         batch = [item for item in batch if changes.differs(item)]
         if not batch:
             return
-        user = _user(user_id)
+        user = users.get(user_id)
         tx = Transaction()
         unseen_delta = 0
         entries: list[tuple[str, dict[str, Any]]] = []

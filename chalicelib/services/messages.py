@@ -25,6 +25,7 @@ from chalicelib.errors import (AttachmentNotFound, Conflict, InputValidationErro
 from chalicelib.ids import new_id
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
                              normalize_subject, parse_message, thread_key_candidates)
+from chalicelib.services import users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
 from chalicelib.store import messages as store
@@ -117,7 +118,7 @@ def composed(fields: dict[str, Any]) -> bytes:
 def new_upload_url(user_id: str) -> dict[str, Any]:
     """A presigned PUT for sources too large for an API request (API Gateway stops near
     6 MB); the upload call then names the returned id as `uploadId`."""
-    _live_user(user_id)
+    users.get(user_id)
     upload_id = new_id()
     expires = 900
     return {"id": upload_id, "method": "PUT",
@@ -153,16 +154,6 @@ def _check_size(size: int) -> None:
 
 
 # --------------------------------------------------------------------------- upload
-
-
-def _live_user(user_id: str) -> UserItem:
-    try:
-        user = UserItem.get(user_id, consistent_read=True)
-    except UserItem.DoesNotExist:
-        raise UserNotFound() from None
-    if user.deleted:
-        raise UserNotFound()
-    return user
 
 
 def _clean(text: str | None, limit: int | None = None) -> str:

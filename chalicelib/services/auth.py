@@ -1,7 +1,7 @@
 """Password authentication for IMAP/POP3/SMTP front-ends and web apps.
 
-Resolution costs one lookup (a BatchGetItem when the login could be either an address
-or a username) and one consistent GetItem of the account; every attempt that names a
+Resolution costs one lookup GetItem (two only for a `name@domain` username that is not
+also an address) and one consistent GetItem of the account; every attempt that names a
 real account is written to its authlog. For a non-master scope a password of the ASP
 form is first looked up among the user's application-specific passwords (1 Query);
 failed attempts count toward the per-user rate limit (services/ratelimit.py).
@@ -23,7 +23,6 @@ from chalicelib.services import asps, authlog, ratelimit, tokens
 from chalicelib.services.authlog import Audit
 from chalicelib.store import lookups
 from chalicelib.store.asps import AspItem
-from chalicelib.store.lookups import LookupItem
 from chalicelib.store.users import UserItem
 
 
@@ -46,13 +45,17 @@ def _login_keys(login: str) -> list[str]:
 
 
 def resolve_login(login: str) -> UserItem | None:
-    """The live account a username or any of its addresses names, else None."""
-    keys = _login_keys(login)
-    if len(keys) == 1:
-        found = lookups.resolve(keys[0])
-    else:
-        by_key = {item.key: item for item in LookupItem.batch_get(keys, consistent_read=True)}
-        found = next((by_key[k] for k in keys if k in by_key), None)
+    """The live account a username or any of its addresses names, else None.
+
+    One GetItem per candidate key, most likely first: a login that looks like an
+    address is resolved as one (1 GetItem) and tried as a username (`name@domain`
+    usernames exist) only when no address matches.
+    """
+    found = None
+    for key in _login_keys(login):
+        found = lookups.resolve(key)
+        if found is not None:
+            break
     if found is None:
         return None
     try:

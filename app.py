@@ -67,6 +67,15 @@ def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
 
 
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def expire_messages(event: Any) -> dict[str, int]:
+    """Delete messages whose `expires` date has passed."""
+    from chalicelib.services import maintenance
+    deleted = maintenance.expire_messages()
+    logs.info("expire-messages", deleted=deleted)
+    return {"deleted": deleted}
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def purge_deleted_users(event: Any) -> dict[str, int]:
     """Remove the data of accounts deleted more than the grace period ago."""

@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 
 from pynamodb.models import Model
 
+from chalicelib.errors import MessageNotFound, NoSuchMailbox, UserNotFound
+from chalicelib.services import archive
 from chalicelib.store import archived, blobs, lookups
 from chalicelib.store import messages as store
 from chalicelib.store.addresses import AddressItem
@@ -74,6 +76,21 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
         if report.messages_removed >= max_messages:
             break
     return report
+
+
+def expire_messages(limit: int = 500, now: float | None = None) -> int:
+    """Delete the messages whose `expires` date has passed (to the archive, like any
+    delete: counters, quota and journal stay exact, and the message stays restorable
+    for the archive retention). Returns how many were deleted."""
+    now_ms = int((time.time() if now is None else now) * 1000)
+    deleted = 0
+    for item in store.due(now_ms, limit):
+        try:
+            archive.delete(item.user, item.mailbox, int(item.uid))
+            deleted += 1
+        except (MessageNotFound, NoSuchMailbox, UserNotFound):
+            continue  # moved, deleted or purged since the index was read
+    return deleted
 
 
 # Per-user partitions a deleted account leaves behind, emptied before its user item.

@@ -136,8 +136,7 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
                    if visible and FLAGGED in flags else None)
             actions.append(MessageItem.flaggedKey.set(key) if key
                            else MessageItem.flaggedKey.remove())
-            actions.append(MessageItem.expires.set(expires) if expires
-                           else MessageItem.expires.remove())
+            actions += store.expiry_actions(expires)
             tx.update(item, actions=actions, condition=MessageItem.rev == item.rev,
                       label=f"m{int(item.uid)}")
             unseen_delta += int(SEEN in (item.flags or [])) - int(SEEN in flags)
@@ -210,7 +209,7 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
             new_uid = first_uid + offset
             moved = copy_of(item)
             moved.flags = changes.flags(item.flags or [], junk=junk)
-            moved.expires = changes.expiry(item.expires)
+            store.set_expiry(moved, changes.expiry(item.expires))
             moved.rev = 0
             store.place(moved, target.id, new_uid, flagged_visible(target))
             tx.delete(item, condition=MessageItem.rev == item.rev, label=f"m{int(item.uid)}")

@@ -47,6 +47,18 @@ class Flagged(GlobalSecondaryIndex["MessageItem"]):
     flaggedKey = UnicodeAttribute(range_key=True)
 
 
+class Expiring(GlobalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "expiring"
+        projection = IncludeProjection(["user"])
+
+    expiring = UnicodeAttribute(hash_key=True)
+    expires = NumberAttribute(range_key=True)
+
+
+EXPIRING = "due"  # the one partition of the sparse `expiring` index
+
+
 class ByUser(GlobalSecondaryIndex["MessageItem"]):
     class Meta:
         index_name = "byUser"
@@ -72,6 +84,7 @@ class MessageItem(Model):
     size = NumberAttribute()
     flags = ListAttribute(of=UnicodeAttribute, default=list)
     expires = NumberAttribute(null=True)  # epoch ms; the message is due for deletion
+    expiring = UnicodeAttribute(null=True)  # EXPIRING while `expires` is set (index key)
     rev = NumberAttribute(default=0)  # bumped on every change: optimistic concurrency
     from_ = MapAttribute(attr_name="from", null=True)
     to = ListAttribute(default=list)
@@ -97,9 +110,28 @@ class MessageItem(Model):
     by_idate = ByIdate()
     flagged_index = Flagged()
     by_user = ByUser()
+    expiring_index = Expiring()
 
     def has(self, flag: str) -> bool:
         return flag in (self.flags or [])
+
+
+def expiry_actions(expires: int | None) -> list[Any]:
+    """Update actions that set (or clear) a message's expiry and its index entry."""
+    if expires:
+        return [MessageItem.expires.set(expires), MessageItem.expiring.set(EXPIRING)]
+    return [MessageItem.expires.remove(), MessageItem.expiring.remove()]
+
+
+def set_expiry(item: MessageItem, expires: int | None) -> None:
+    item.expires = expires or None
+    item.expiring = EXPIRING if expires else None
+
+
+def due(now_ms: int, limit: int) -> list[MessageItem]:
+    """Messages whose expiry has passed, oldest first (keys and `user` only)."""
+    return list(MessageItem.expiring_index.query(EXPIRING, MessageItem.expires <= now_ms,
+                                                 limit=limit))
 
 
 def idate_key(idate: int, uid: int) -> str:

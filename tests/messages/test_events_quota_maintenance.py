@@ -83,7 +83,8 @@ def test_purge_worker_never_touches_a_mailbox_that_still_exists(api, account):
 
 
 def test_purge_runs_on_a_schedule_declared_on_the_app(app):
-    assert {"purge_deleted_mailboxes", "purge_deleted_users", "sweep_mail_bucket"} \
+    assert {"purge_deleted_mailboxes", "purge_deleted_users", "sweep_mail_bucket",
+            "expire_messages"} \
         <= set(app.handler_map)
 
 
@@ -147,3 +148,35 @@ def test_purge_of_a_deleted_account_removes_its_data_after_the_grace_period(api,
     assert not any(k.key.startswith(f"mailbox#{account.id}#") for k in LookupItem.scan())
     assert list(TaskItem.query(PURGE_USER)) == []
     assert UserItem.count(account.id) == 0
+
+
+def test_messages_past_their_expiry_are_deleted_by_the_expiry_job(api, account):
+    for subject in ("soon", "later", "never"):
+        upload_raw(api, account, simple_message(subject))
+    now = time.time()
+    assert api.put(f"{account.messages()}/1", {"expires": "2020-01-01T00:00:00Z"}).status == 200
+    assert api.put(f"{account.messages()}/2",
+                   {"expires": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                             time.gmtime(now + 3600))}).status == 200
+    # a date cleared again leaves the index
+    assert api.put(f"{account.messages()}/3", {"expires": "2020-01-01T00:00:00Z"}).status == 200
+    assert api.put(f"{account.messages()}/3", {"expires": False}).status == 200
+
+    assert maintenance.expire_messages(now=now) == 1
+    remaining = [m["subject"] for m in api.get(account.messages())["results"]]
+    assert sorted(remaining) == ["later", "never"]
+    box = api.get(f"/users/{account.id}/mailboxes/{account.inbox}").json
+    assert box["total"] == 2
+    archived = api.get(f"/users/{account.id}/archived")["results"]
+    assert [a["subject"] for a in archived] == ["soon"]
+    assert maintenance.expire_messages(now=now) == 0
+    assert maintenance.expire_messages(now=now + 7200) == 1
+
+
+def test_expiry_survives_a_move(api, account):
+    upload_raw(api, account, simple_message("moving"))
+    api.put(f"{account.messages()}/1", {"expires": "2020-01-01T00:00:00Z"})
+    drafts = account.boxes["Drafts"]
+    assert api.put(f"{account.messages()}/1", {"moveTo": drafts}).status == 200
+    assert maintenance.expire_messages() == 1
+    assert api.get(account.messages(drafts))["results"] == []

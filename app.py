@@ -58,13 +58,16 @@ def openapi() -> dict[str, Any]:
     return document()
 
 
+def _purge_summary(job: str, report: Any) -> dict[str, int]:
+    logs.info(job, tasksDone=report.tasks_done, removed=report.messages_removed)
+    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     """Remove the messages of deleted mailboxes, a bounded number per run."""
     from chalicelib.services import maintenance
-    report = maintenance.purge_mailboxes()
-    logs.info("purge-mailboxes", tasksDone=report.tasks_done, removed=report.messages_removed)
-    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+    return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))
@@ -80,9 +83,7 @@ def expire_messages(event: Any) -> dict[str, int]:
 def purge_deleted_users(event: Any) -> dict[str, int]:
     """Remove the data of accounts deleted more than the grace period ago."""
     from chalicelib.services import maintenance
-    report = maintenance.purge_users()
-    logs.info("purge-users", tasksDone=report.tasks_done, removed=report.messages_removed)
-    return {"tasksDone": report.tasks_done, "messagesRemoved": report.messages_removed}
+    return _purge_summary("purge-users", maintenance.purge_users())
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

@@ -1,4 +1,5 @@
-"""Test set-up: moto in-process, tables created from infra/tables.yaml per test.
+"""Test set-up: moto in-process, tables built once per process from infra/tables.yaml
+and emptied after every test.
 
 The environment is fixed before the app is imported: PynamoDB binds table names when
 model classes are created, and chalice.test.Client only applies stage variables

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, TransactionFailed
 from chalicelib.store.keys import KeyItem
 from chalicelib.store.mailboxes import MailboxItem
 

@@ -14,26 +14,24 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import addressing
 from chalicelib.clock import iso, now_ms
 from chalicelib.cursors import Cursor, decode_cursor
-from chalicelib.errors import AddressExistsError, AddressNotFound, Conflict, NotPermitted
+from chalicelib.errors import AddressExistsError, AddressNotFound, NotPermitted, TooMany
 from chalicelib.ids import new_id
 from chalicelib.schemas.addresses import CreateAddress, SearchAddresses, UpdateAddress
 from chalicelib.services import users
 from chalicelib.store import addresses as address_store
 from chalicelib.store import lookups
 from chalicelib.store.addresses import INDEX_KEY_NAMES, KIND, AddressItem
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, run
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.users import UserItem
 
-RETRIES = 5
 SEARCH_SCOPE = "addresses"
-# A transaction failing on one of these labels lost a race: re-read and try again.
-_RACES = {"user", "previous", "address_item"}
-
-
-def _retryable(failure: TransactionFailed) -> bool:
-    return failure.conflict or bool(failure.failed & _RACES)
+# Why 200: an account's addresses are listed unpaged (one Query, far below its 1 MB
+# page at a few hundred bytes an address) and read whole when the account is deleted,
+# whose transactions free 49 addresses each; 200 is far more aliases than a person or
+# a role account uses, and keeps both bounded.
+MAX_ADDRESSES = 200
 
 
 def get(user_id: str, address_id: str) -> AddressItem:
@@ -58,7 +56,7 @@ def _tags(tags: list[str] | None) -> tuple[list[str], list[str]]:
 
 
 def _switch_main(tx: Transaction, user: UserItem, address: str,
-                 previous: list[AddressItem]) -> None:
+                 previous: list[AddressItem], actions: list[Any], condition: Any) -> None:
     """Make `address` the account's main address, un-marking the previous main items.
 
     The user update is conditioned on the address read, so two concurrent switches
@@ -66,8 +64,8 @@ def _switch_main(tx: Transaction, user: UserItem, address: str,
     """
     same_main = (UserItem.address == user.address if user.address
                  else UserItem.address.does_not_exist())
-    tx.update(user, actions=[UserItem.address.set(address)],
-              condition=UserItem.kind.exists() & same_main, label="user")
+    tx.update(user, actions=[UserItem.address.set(address), *actions],
+              condition=condition & same_main, label="user")
     for item in previous:
         tx.update(item, actions=[AddressItem.main.set(False)],
                   condition=AddressItem.main == True, label="previous")  # noqa: E712
@@ -78,15 +76,30 @@ def _previous_mains(user_id: str, except_id: str | None = None) -> list[AddressI
             if item.main and item.id != except_id]
 
 
+def _one_more(user: UserItem) -> tuple[list[Any], Any]:
+    """Actions and guard that count a new address against MAX_ADDRESSES, exactly under
+    concurrency. An account created before the count existed is counted once."""
+    live = UserItem.kind.exists()
+    if user.addressCount is None:
+        count = len(address_store.list_for_user(user.id))
+        if count >= MAX_ADDRESSES:
+            raise TooMany(f"A user can have at most {MAX_ADDRESSES} addresses")
+        return [UserItem.addressCount.set(count + 1)], \
+            live & UserItem.addressCount.does_not_exist()
+    if int(user.addressCount) >= MAX_ADDRESSES:
+        raise TooMany(f"A user can have at most {MAX_ADDRESSES} addresses")
+    return [UserItem.addressCount.add(1)], live & (UserItem.addressCount < MAX_ADDRESSES)
+
+
 def create(params: CreateAddress) -> str:
     """Register an alias; it becomes main if asked, or if the account has none."""
     addrview = addressing.normalize_address(params.address)
     tags, tagsview = _tags(params.tags)
-    for _ in range(RETRIES):
+
+    def build(tx: Transaction) -> str:
         user = users.get(params.user)
         becomes_main = params.main or not user.address
         address_id = new_id()
-        tx = Transaction()
         tx.save(LookupItem(key=lookups.address_key(addrview), user=user.id, target=address_id,
                            address=params.address),
                 condition=LookupItem.key.does_not_exist(), label="address")
@@ -94,25 +107,20 @@ def create(params: CreateAddress) -> str:
                             addrview=addrview, name=params.name, tags=tags, tagsview=tagsview,
                             main=becomes_main, created=now_ms()),
                 condition=AddressItem.id.does_not_exist())
+        actions, condition = _one_more(user)
         if becomes_main:
-            _switch_main(tx, user, params.address, _previous_mains(user.id))
+            _switch_main(tx, user, params.address, _previous_mains(user.id), actions, condition)
         else:
-            tx.check(UserItem, user.id, condition=UserItem.kind.exists(), label="user")
-        try:
-            tx.commit()
-            return address_id
-        except TransactionFailed as failure:
-            if "address" in failure.failed:
-                raise AddressExistsError() from None
-            if not _retryable(failure):
-                raise
-    raise Conflict()
+            tx.update(user, actions=actions, condition=condition, label="user")
+        return address_id
+
+    return run(build, errors={"address": AddressExistsError})
 
 
 def update(params: UpdateAddress) -> None:
     """Change name or tags, or make the address main (`main` can only become true)."""
     given = params.model_fields_set
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> None:
         user = users.get(params.user)
         item = address_store.get(user.id, params.address)
         if item is None:
@@ -129,25 +137,20 @@ def update(params: UpdateAddress) -> None:
             actions.append(AddressItem.main.set(True))
         if not actions:
             return
-        tx = Transaction()
         tx.update(item, actions=actions,
                   condition=AddressItem.id.exists() & (AddressItem.main == item.main),
                   label="address_item")
         if make_main:
-            _switch_main(tx, user, item.address, _previous_mains(user.id, except_id=item.id))
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if not _retryable(failure):
-                raise
-    raise Conflict()
+            _switch_main(tx, user, item.address, _previous_mains(user.id, except_id=item.id),
+                         [], UserItem.kind.exists())
+
+    run(build)
 
 
 def delete(user_id: str, address_id: str) -> None:
     """Remove an alias and free its name. The main address cannot be removed: an
     account always keeps the address it sends from."""
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> None:
         user = users.get(user_id)
         item = address_store.get(user_id, address_id)
         if item is None:
@@ -156,19 +159,16 @@ def delete(user_id: str, address_id: str) -> None:
             addressing.normalize_address(user.address or "") == item.addrview
         if item.main or is_users_address:
             raise NotPermitted("Can not delete the main address")
-        tx = Transaction()
         tx.delete(item, condition=AddressItem.main == False,  # noqa: E712
                   label="address_item")
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist(),
                   label="lookup")
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if not _retryable(failure):
-                raise
-    raise Conflict()
+        if user.addressCount is not None:
+            tx.update(user, actions=[UserItem.addressCount.add(-1)],
+                      condition=UserItem.addressCount.exists(), label="user")
+
+    run(build)
 
 
 def _search_needle(query: str) -> str:

@@ -2,7 +2,7 @@
 
 Deleting a message moves its item to the archived table in one transaction that also
 updates the mailbox counters, releases its size from the user's `storageUsed` and
-appends EXPUNGE. The S3 folder stays: the archived item (id = msgid) references it until
+puts EXPUNGE (at a journal number claimed before, like uploads). The S3 folder stays: the archived item (id = msgid) references it until
 retention ends (TTL), after which the sweeper removes it. Restoring charges the quota
 again under the same condition as an upload and gives the message a new uid.
 """
@@ -13,53 +13,51 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import Conflict, MessageNotFound, NoSuchMailbox, OverQuotaError, \
+from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, \
     UserNotFound
-from chalicelib.services.messages import (RETRIES, backoff, detail_view, flagged_visible,
-                                          full_view, over_quota, owned, quota_condition,
-                                          summary)
+from chalicelib.services import users
+from chalicelib.services.messages import (detail_view, flagged_visible, full_view, over_quota,
+                                          owned, quota_condition, summary)
 from chalicelib.store import archived as archive_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import messages as store
 from chalicelib.store.archived import ArchivedItem
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store.events import event
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import JUNK, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
+from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
 
 def delete(user_id: str, mailbox_id: str, uid: int) -> None:
-    for attempt in range(RETRIES):
-        item = owned(user_id, mailbox_id, uid)
-        found = store.batch_get([(UserItem, (user_id,)), (MailboxItem, (user_id, mailbox_id))])
-        user, mailbox = found
-        if not isinstance(user, UserItem) or user.deleted:
-            raise UserNotFound()
-        if not isinstance(mailbox, MailboxItem):
-            raise NoSuchMailbox()
-        size = int(item.size)
-        tx = Transaction()
-        tx.delete(item, condition=MessageItem.rev == item.rev, label="message")
-        tx.save(archive_store.archived_from(item, settings().archive_retention_days))
-        tx.update(mailbox, actions=[
-            MailboxItem.total.add(-1), MailboxItem.unseen.add(0 if item.has(SEEN) else -1),
+    item = owned(user_id, mailbox_id, uid)
+    current = {"item": item}
+
+    def build(tx: Transaction) -> None:
+        message = current["item"]
+        size = int(message.size)
+        tx.delete(message, condition=MessageItem.rev == message.rev, label="message")
+        tx.save(archive_store.archived_from(message, settings().archive_retention_days))
+        tx.update(MailboxItem(user=user_id, id=mailbox_id), actions=[
+            MailboxItem.total.add(-1), MailboxItem.unseen.add(0 if message.has(SEEN) else -1),
             MailboxItem.size.add(-size), MailboxItem.modifyIndex.add(1),
         ], condition=MailboxItem.id.exists(), label="mailbox")
-        journal.append(tx, user, [("EXPUNGE", {
-            "mailbox": mailbox_id, "uid": uid, "message": item.msgid, "thread": item.thread})],
-            actions=[UserItem.storageUsed.add(-size)], condition=UserItem.kind.exists())
-        tx.save(event(user_id, item.msgid, "ARCHIVE", mailbox=mailbox_id, uid=uid))
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if "mailbox" in failure.failed:
-                raise NoSuchMailbox() from None
-            backoff(attempt)
-    raise Conflict()
+        tx.update(UserItem(id=user_id), actions=[UserItem.storageUsed.add(-size)],
+                  condition=UserItem.kind.exists(), label="user")
+        seqs.put(tx, [("EXPUNGE", {"mailbox": mailbox_id, "uid": uid,
+                                   "message": message.msgid, "thread": message.thread})])
+        tx.save(event(user_id, message.msgid, "ARCHIVE", mailbox=mailbox_id, uid=uid))
+
+    def reread(failure: TransactionFailed) -> None:
+        current["item"] = owned(user_id, mailbox_id, uid)  # changed, or gone: 404
+
+    with journal.reserved(user_id, 1) as seqs:
+        if seqs is None:
+            raise UserNotFound()
+        run(build, errors={"mailbox": NoSuchMailbox, "user": UserNotFound}, on_retry=reread)
 
 
 def _live(user_id: str, archived_id: str) -> ArchivedItem:
@@ -107,49 +105,60 @@ def _iso(epoch_ms: Any) -> str:
 
 def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tuple[str, int]:
     """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX."""
-    for attempt in range(RETRIES):
-        found = store.batch_get([
-            (ArchivedItem, (user_id, archived_id)), (UserItem, (user_id,)),
-            (LookupItem, (lookups.mailbox_key(user_id, "INBOX"),))])
-        archived, user, inbox = found
-        if not isinstance(user, UserItem) or user.deleted:
-            raise UserNotFound()
-        if not isinstance(archived, ArchivedItem) or not archived.is_live():
-            raise MessageNotFound()
-        candidates = [mailbox_id] if mailbox_id else [archived.mailbox]
-        if not mailbox_id and isinstance(inbox, LookupItem) and inbox.target:
-            candidates.append(inbox.target)
-        boxes = store.batch_get([(MailboxItem, (user_id, mid)) for mid in candidates])
-        mailbox = next((box for box in boxes if isinstance(box, MailboxItem)), None)
-        if mailbox is None:
-            raise NoSuchMailbox()
-        item = archived.as_message()
-        size = int(item.size)
-        if over_quota(user, size):
-            raise OverQuotaError()
-        uid = int(mailbox.uidNext)
-        flags = [flag for flag in (item.flags or []) if flag != JUNK]
-        if mailbox.specialUse == "\\Junk":
-            flags.append(JUNK)
-        item.flags = flags
-        item.rev = 0
-        store.place(item, mailbox.id, uid, flagged_visible(mailbox))
-        tx = Transaction()
+    found = store.batch_get([
+        (ArchivedItem, (user_id, archived_id)), (UserItem, (user_id,)),
+        (LookupItem, (lookups.mailbox_key(user_id, "INBOX"),))])
+    archived, user, inbox = found
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(archived, ArchivedItem) or not archived.is_live():
+        raise MessageNotFound()
+    candidates = [mailbox_id] if mailbox_id else [archived.mailbox]
+    if not mailbox_id and isinstance(inbox, LookupItem) and inbox.target:
+        candidates.append(inbox.target)
+    boxes = store.batch_get([(MailboxItem, (user_id, mid)) for mid in candidates])
+    mailbox = next((box for box in boxes if isinstance(box, MailboxItem)), None)
+    if mailbox is None:
+        raise NoSuchMailbox()
+    item = archived.as_message()
+    size = int(item.size)
+    if over_quota(user, size):
+        raise OverQuotaError()
+    flags = [flag for flag in (item.flags or []) if flag != JUNK]
+    if mailbox.specialUse == "\\Junk":
+        flags.append(JUNK)
+    item.flags = flags
+    item.rev = 0
+    uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
+    if uid is None:
+        raise NoSuchMailbox()
+    store.place(item, mailbox.id, uid, flagged_visible(mailbox))
+    current = {"user": user}
+
+    def build(tx: Transaction) -> tuple[str, int]:
+        account = current["user"]
         tx.delete(archived, condition=ArchivedItem.id.exists(), label="archived")
         tx.save(item, condition=MessageItem.uid.does_not_exist(), label="message")
         tx.update(mailbox, actions=[
-            MailboxItem.uidNext.set(uid + 1), MailboxItem.total.add(1),
-            MailboxItem.unseen.add(0 if SEEN in flags else 1), MailboxItem.size.add(size),
-            MailboxItem.modifyIndex.add(1),
-        ], condition=MailboxItem.uidNext == uid, label="mailbox")
-        journal.append(tx, user, [("EXISTS", {
-            "mailbox": mailbox.id, "uid": uid, "message": item.msgid,
-            "idate": int(item.idate), "thread": item.thread})],
-            actions=[UserItem.storageUsed.add(size)], condition=quota_condition(user, size))
+            MailboxItem.total.add(1), MailboxItem.unseen.add(0 if SEEN in flags else 1),
+            MailboxItem.size.add(size), MailboxItem.modifyIndex.add(1),
+        ], condition=MailboxItem.id.exists(), label="mailbox")
+        tx.update(account, actions=[UserItem.storageUsed.add(size)],
+                  condition=quota_condition(account, size), label="user")
+        seqs.put(tx, [("EXISTS", {"mailbox": mailbox.id, "uid": uid, "message": item.msgid,
+                                  "idate": int(item.idate), "thread": item.thread})])
         tx.save(event(user_id, item.msgid, "RESTORE", mailbox=mailbox.id, uid=uid))
-        try:
-            tx.commit()
-            return mailbox.id, uid
-        except TransactionFailed:
-            backoff(attempt)
-    raise Conflict()
+        return mailbox.id, uid
+
+    def reread(failure: TransactionFailed) -> None:
+        if "user" in failure.failed:
+            fresh = users.get(user_id)
+            if over_quota(fresh, size):
+                raise OverQuotaError()
+            current["user"] = fresh
+
+    with journal.reserved(user_id, 1) as seqs:
+        if seqs is None:
+            raise UserNotFound()
+        return run(build, errors={"archived": MessageNotFound, "mailbox": NoSuchMailbox},
+                   on_retry=reread)

@@ -23,12 +23,11 @@ from chalicelib.services import authlog, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import asps as store
 from chalicelib.store.asps import AspItem
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
 MAX_ASPS = 50
 ALL_SCOPES = "*"
-RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -86,26 +85,21 @@ def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None
                    password=passwords.hash_password(password, settings().password_hash_profile),
                    selector=selector(password), created=created,
                    expires=created // 1000 + ttl if ttl else None)
-    for _ in range(RETRIES):
-        tx = Transaction()
+    too_many = f"A user can have at most {MAX_ASPS} application specific passwords"
+
+    def build(tx: Transaction) -> None:
         tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(1)],
                   condition=UserItem.kind.exists()
                   & (UserItem.aspCount.does_not_exist() | (UserItem.aspCount < MAX_ASPS)),
                   label="user")
         tx.save(item, condition=AspItem.id.does_not_exist())
         tx.save(authlog.entry(user_id, "create asp", audit, result="success", asp=item.id))
-        try:
-            tx.commit()
-            break
-        except TransactionFailed as failure:
-            if "user" in failure.failed:
-                if not _reclaim_expired(user_id):
-                    raise TooMany(f"A user can have at most {MAX_ASPS} "
-                                  "application specific passwords") from None
-            elif not failure.conflict:
-                raise
-    else:
-        raise TooMany(f"A user can have at most {MAX_ASPS} application specific passwords")
+
+    def reclaim(failure: TransactionFailed) -> None:
+        if "user" in failure.failed and not _reclaim_expired(user_id):
+            raise TooMany(too_many)
+
+    run(build, on_retry=reclaim)
     profile = _mobileconfig(user, password) if mobileconfig else None
     return Created(id=item.id, password=password, mobileconfig=profile)
 
@@ -143,21 +137,16 @@ def _reclaim_expired(user_id: str) -> bool:
 
 def delete(user_id: str, asp_id: str, audit: Audit) -> None:
     now = int(time.time())
-    tx = Transaction()
-    tx.delete(AspItem(user=user_id, id=asp_id),
-              condition=AspItem.id.exists()
-              & (AspItem.expires.does_not_exist() | (AspItem.expires > now)), label="asp")
-    tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(-1)],
-              condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user_id, "delete asp", audit, result="success", asp=asp_id))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:
-            raise UserNotFound() from None
-        if "asp" in failure.failed:
-            raise AspNotFound() from None
-        raise
+
+    def build(tx: Transaction) -> None:
+        tx.delete(AspItem(user=user_id, id=asp_id),
+                  condition=AspItem.id.exists()
+                  & (AspItem.expires.does_not_exist() | (AspItem.expires > now)), label="asp")
+        tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(-1)],
+                  condition=UserItem.kind.exists(), label="user")
+        tx.save(authlog.entry(user_id, "delete asp", audit, result="success", asp=asp_id))
+
+    run(build, errors={"user": UserNotFound, "asp": AspNotFound})
 
 
 def find(user_id: str, password: str) -> AspItem | None:

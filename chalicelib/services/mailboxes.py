@@ -24,14 +24,13 @@ from chalicelib.services import users
 from chalicelib.store import filters as filter_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, TransactionFailed, deadline, pause, run
 from chalicelib.store.filters import FilterItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
 from chalicelib.store.users import UserItem
 
-RETRIES = 5
 MAX_TX_OPS = 100  # DynamoDB's limit on one TransactWriteItems
 # A renamed mailbox costs four operations (item update, old lookup delete, new lookup
 # put, journal entry); each rename transaction also bumps the user's journal sequence.
@@ -96,13 +95,12 @@ def _lost_race(failure: TransactionFailed, labels: set[str]) -> bool:
 
 def create(params: CreateMailbox) -> str:
     """Create a mailbox at a new path (its parents need not exist)."""
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> str:
         user = users.get(params.user)
         count_actions, count_guard = _count_change(user, +1)
         mailbox_id = new_id()
         now = now_ms()
         retention = params.retention if params.retention is not None else (user.retention or 0)
-        tx = Transaction()
         tx.save(MailboxItem(user=user.id, id=mailbox_id, path=params.path, specialUse=None,
                             subscribed=True, hidden=params.hidden, retention=retention,
                             uidValidity=now // 1000, uidNext=1, modifyIndex=0, total=0,
@@ -113,15 +111,9 @@ def create(params: CreateMailbox) -> str:
                 condition=LookupItem.key.does_not_exist(), label="path")
         journal.append(tx, user, [("CREATE", {"mailbox": mailbox_id, "path": params.path})],
                        actions=count_actions, condition=_live(count_guard))
-        try:
-            tx.commit()
-            return mailbox_id
-        except TransactionFailed as failure:
-            if "path" in failure.failed:
-                raise MailboxExistsError() from None
-            if not _lost_race(failure, {"user"}):
-                raise
-    raise Conflict()
+        return mailbox_id
+
+    return run(build, errors={"path": MailboxExistsError})
 
 
 def _setting_actions(params: UpdateMailbox) -> list[Any]:
@@ -145,14 +137,9 @@ def update(params: UpdateMailbox) -> None:
     box = get(params.user, params.mailbox)
     if not settings:
         return
-    tx = Transaction()
-    tx.update(box, actions=settings, condition=MailboxItem.id.exists(), label="mailbox")
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "mailbox" in failure.failed:
-            raise NoSuchMailbox() from None
-        raise
+    run(lambda tx: tx.update(box, actions=settings, condition=MailboxItem.id.exists(),
+                             label="mailbox"),
+        errors={"mailbox": NoSuchMailbox})
 
 
 def _chunks(moves: list[tuple[MailboxItem, str]]) -> Iterator[list[tuple[MailboxItem, str]]]:
@@ -227,6 +214,7 @@ def _rename(user_id: str, mailbox_id: str, new_path: str, settings: list[Any]) -
     the rename with MailboxExistsError, leaving the target and the children not yet
     moved at their old paths.
     """
+    until = deadline()
     failures = 0
     while True:
         user = users.get(user_id)
@@ -254,9 +242,9 @@ def _rename(user_id: str, mailbox_id: str, new_path: str, settings: list[Any]) -
                 raise MailboxExistsError() from None
             if not _lost_race(failure, {"user", "mailbox", "lookup"}):
                 raise
-            failures += 1
-            if failures >= RETRIES:
+            if not pause(failures, until):
                 raise Conflict() from None
+            failures += 1
 
 
 def delete(user_id: str, mailbox_id: str) -> None:
@@ -267,7 +255,7 @@ def delete(user_id: str, mailbox_id: str) -> None:
     filters that would move mail into it. The messages table is keyed by mailbox, so
     the messages are unreachable from that moment; the purge only reclaims them.
     """
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> list[FilterItem]:
         user = users.get(user_id)
         box = mailbox_store.get(user_id, mailbox_id)
         if box is None:
@@ -279,7 +267,6 @@ def delete(user_id: str, mailbox_id: str) -> None:
         size = int(box.size or 0)
         user_actions = [*count_actions, *([UserItem.storageUsed.add(-size)] if size else [])]
         now = time.time()
-        tx = Transaction()
         # Conditioned on the size read: a message stored meanwhile would otherwise stay
         # counted in storageUsed for ever.
         tx.delete(box, condition=(MailboxItem.path == box.path) & (MailboxItem.size == size),
@@ -294,15 +281,9 @@ def delete(user_id: str, mailbox_id: str) -> None:
             tx.delete(item, condition=filter_store.still_targets(box.id), label="filter")
         journal.append(tx, user, [("DELETE", {"mailbox": box.id})], actions=user_actions,
                        condition=_live())
-        try:
-            tx.commit()
-        except TransactionFailed as failure:
-            if not _lost_race(failure, {"user", "mailbox", "lookup", "filter"}):
-                raise
-            continue
-        _delete_filters(targeting[FILTERS_PER_DELETE_TX:], box.id)
-        return
-    raise Conflict()
+        return targeting[FILTERS_PER_DELETE_TX:]
+
+    _delete_filters(run(build), mailbox_id)
 
 
 def _delete_filters(items: list[FilterItem], mailbox_id: str) -> None:

@@ -3,7 +3,8 @@
 A request may target thousands of messages; they are changed in batches that fit one
 TransactWriteItems (100 operations): each batch commits atomically with the counters of
 the mailboxes involved, the journal entries and the events, and is re-read and retried
-on a conflict. Batches commit in uid order. If a batch still fails after its retries the
+on a conflict (`store.transact.run`). Batches commit in uid order. If a batch still
+fails by the request's deadline the
 request fails and the earlier batches stay committed: the client sees an error, the
 messages of committed batches already carry the change (or are in the target mailbox),
 and repeating the same request finishes the rest (moved messages are no longer in the
@@ -15,21 +16,20 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence, TypeVar
 
 from chalicelib.clock import iso
-from chalicelib.errors import Conflict, InputValidationError, MessageNotFound, NoSuchMailbox, \
+from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, \
     UserNotFound
-from chalicelib.services import users
-from chalicelib.services.messages import (RETRIES, backoff, flagged_visible, owned,
-                                          owned_mailbox)
+from chalicelib.services.messages import flagged_visible, owned, owned_mailbox
 from chalicelib.store import journal
 from chalicelib.store import messages as store
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store.events import event, timeline
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import DELETED, DRAFT, FLAGGED, JUNK, SEEN, MessageItem
+from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
-FLAG_BATCH = 32  # 3 operations a message (item, FETCH, event) + mailbox + user
-MOVE_BATCH = 19  # 5 a message (delete, put, EXPUNGE, EXISTS, event) + 2 mailboxes + user
+FLAG_BATCH = 33  # 3 operations a message (item, FETCH, event) + mailbox
+MOVE_BATCH = 19  # 5 a message (delete, put, EXPUNGE, EXISTS, event) + 2 mailboxes
 
 T = TypeVar("T")
 
@@ -120,15 +120,13 @@ def update(user_id: str, mailbox_id: str, target: str, changes: Changes) -> int:
 def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
                   changes: Changes) -> None:
     visible = flagged_visible(mailbox)
-    for attempt in range(RETRIES):
-        batch = [item for item in batch if changes.differs(item)]
-        if not batch:
-            return
-        user = users.get(user_id)
-        tx = Transaction()
+    state = {"batch": batch}
+
+    def build(tx: Transaction) -> None:
+        state["batch"] = [item for item in state["batch"] if changes.differs(item)]
         unseen_delta = 0
         entries: list[tuple[str, dict[str, Any]]] = []
-        for item in batch:
+        for item in state["batch"]:
             flags = changes.flags(item.flags or [])
             expires = changes.expiry(item.expires)
             actions = [MessageItem.flags.set(flags), MessageItem.rev.add(1)]
@@ -146,19 +144,19 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
             tx.save(event(user_id, item.msgid, "FLAGS", mailbox=mailbox.id,
                           uid=int(item.uid), flags=flags,
                           expires=iso(expires) if expires else None))
-        tx.update(mailbox, actions=[MailboxItem.unseen.add(unseen_delta),
-                                    MailboxItem.modifyIndex.add(1)],
-                  condition=MailboxItem.id.exists(), label="mailbox")
-        journal.append(tx, user, entries, condition=UserItem.kind.exists())
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if "mailbox" in failure.failed:
-                raise NoSuchMailbox() from None
-            batch = _refresh(mailbox.id, batch, failure.failed)
-            backoff(attempt)
-    raise Conflict()
+        seqs.put(tx, entries)
+        if entries:
+            tx.update(mailbox, actions=[MailboxItem.unseen.add(unseen_delta),
+                                        MailboxItem.modifyIndex.add(1)],
+                      condition=MailboxItem.id.exists(), label="mailbox")
+
+    def refresh(failure: TransactionFailed) -> None:
+        state["batch"] = _refresh(mailbox.id, state["batch"], failure.failed)
+
+    with journal.reserved(user_id, len(batch)) as seqs:
+        if seqs is None:
+            raise UserNotFound()
+        run(build, errors={"mailbox": NoSuchMailbox}, on_retry=refresh)
 
 
 def move(user_id: str, mailbox_id: str, target: str, to_mailbox: str,
@@ -195,18 +193,24 @@ def copy_of(item: MessageItem) -> MessageItem:
 
 def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[MessageItem],
                 changes: Changes) -> list[tuple[int, int]]:
-    for attempt in range(RETRIES):
-        if not batch:
-            return []
-        user, (source, target) = _read(user_id, source_id, target_id)
-        junk = target.specialUse == "\\Junk"
-        first_uid = int(target.uidNext)
-        tx = Transaction()
+    """Move one transaction's worth of messages. The new uids and journal numbers are
+    claimed first (one ADD each), so moves and uploads into the same mailbox do not
+    conflict; a message that changed meanwhile is re-read, one that is gone is left
+    out (its claimed uid stays unused)."""
+    _, (source, target) = _read(user_id, source_id, target_id)
+    junk = target.specialUse == "\\Junk"
+    first_uid = mailboxes_store.reserve_uids(user_id, target.id, len(batch))
+    if first_uid is None:
+        raise NoSuchMailbox()
+    uids = {int(item.uid): first_uid + offset for offset, item in enumerate(batch)}
+    state = {"batch": batch}
+
+    def build(tx: Transaction) -> list[tuple[int, int]]:
         pairs: list[tuple[int, int]] = []
         entries: list[tuple[str, dict[str, Any]]] = []
         size = unseen_out = unseen_in = 0
-        for offset, item in enumerate(batch):
-            new_uid = first_uid + offset
+        for item in state["batch"]:
+            new_uid = uids[int(item.uid)]
             moved = copy_of(item)
             moved.flags = changes.flags(item.flags or [], junk=junk)
             store.set_expiry(moved, changes.expiry(item.expires))
@@ -225,26 +229,28 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
                                        "thread": item.thread}))
             tx.save(event(user_id, item.msgid, "MOVE", fromMailbox=source.id,
                           fromUid=int(item.uid), mailbox=target.id, uid=new_uid))
-        count = len(batch)
+        seqs.put(tx, entries)
+        if not pairs:
+            return pairs
+        count = len(pairs)
         tx.update(source, actions=[
             MailboxItem.total.add(-count), MailboxItem.unseen.add(-unseen_out),
             MailboxItem.size.add(-size), MailboxItem.modifyIndex.add(1),
         ], condition=MailboxItem.id.exists(), label="source")
         tx.update(target, actions=[
-            MailboxItem.uidNext.set(first_uid + count), MailboxItem.total.add(count),
-            MailboxItem.unseen.add(unseen_in), MailboxItem.size.add(size),
-            MailboxItem.modifyIndex.add(1),
-        ], condition=MailboxItem.uidNext == first_uid, label="target")
-        journal.append(tx, user, entries, condition=UserItem.kind.exists())
-        try:
-            tx.commit()
-            return pairs
-        except TransactionFailed as failure:
-            if "source" in failure.failed:
-                raise NoSuchMailbox() from None
-            batch = _refresh(source_id, batch, failure.failed)
-            backoff(attempt)
-    raise Conflict()
+            MailboxItem.total.add(count), MailboxItem.unseen.add(unseen_in),
+            MailboxItem.size.add(size), MailboxItem.modifyIndex.add(1),
+        ], condition=MailboxItem.id.exists(), label="target")
+        return pairs
+
+    def refresh(failure: TransactionFailed) -> None:
+        state["batch"] = _refresh(source_id, state["batch"], failure.failed)
+
+    with journal.reserved(user_id, 2 * len(batch)) as seqs:
+        if seqs is None:
+            raise UserNotFound()
+        return run(build, errors={"source": NoSuchMailbox, "target": NoSuchMailbox},
+                   on_retry=refresh)
 
 
 def events(user_id: str, mailbox_id: str, uid: int) -> dict[str, Any]:

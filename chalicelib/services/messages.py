@@ -1,26 +1,26 @@
 """Messages: storing an upload, reading a message, listing a mailbox or the flagged view.
 
 Upload order (DESIGN principle 4): parse, one BatchGetItem (user, mailbox, thread
-lookups), S3 PUTs (raw source; parsed bodies when they are too large for the item), then
-ONE TransactWriteItems that puts the item, takes the uid from the mailbox's `uidNext`,
+lookups), S3 PUTs (raw source; parsed bodies when they are too large for the item), a
+uid claimed from the mailbox's `uidNext` and a journal number from the user's
+`journalSeq` (one atomic ADD each), then ONE TransactWriteItems that puts the item,
 updates the mailbox counters, charges the user's `storageUsed` under the quota condition
-and appends the EXISTS journal entry. A cancelled transaction is re-read and retried; a
-failure after the S3 PUT leaves at worst an unreferenced folder (deleted on the spot when
-possible, otherwise by the sweeper), never an item without its body.
+and puts the EXISTS journal entry. A failure after the S3 PUT leaves at worst an
+unreferenced folder (deleted on the spot when possible, otherwise by the sweeper),
+never an item without its body.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from chalicelib.clock import iso, now_ms
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import (AttachmentNotFound, Conflict, InputValidationError,
+from chalicelib.errors import (AttachmentNotFound, InputValidationError,
                                MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
@@ -29,13 +29,14 @@ from chalicelib.services import users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
 from chalicelib.store import messages as store
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store.events import event
 from chalicelib.store.keys import KeyItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
                                        MessageItem)
 from chalicelib.store.paging import Page, query_page
+from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,6 @@ MAX_HEADER_VALUE = 998
 # API Gateway and Lambda cap a response near 6 MB, and binary bodies travel base64
 # encoded (4/3 larger): anything bigger is answered with a redirect to S3.
 INLINE_RESPONSE_BYTES = 4 * 1024 * 1024
-RETRIES = 12
 HIDDEN_FROM_FLAGGED = ("\\Junk", "\\Trash")
 
 
@@ -264,10 +264,6 @@ def over_quota(user: UserItem, size: int) -> bool:
     return int(user.storageUsed or 0) + size > quota_allowed(user)
 
 
-def backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
-
-
 def upload(user_id: str, mailbox_id: str, message: NewMessage,
            after_store: Callable[[], None] | None = None) -> Stored:
     """Store a message in a mailbox (see the module docstring for the order of writes)."""
@@ -280,53 +276,64 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     raw_key = blobs.raw_key(user_id, idate, msgid)
     body_key = blobs.bodies_key(user_id, idate, msgid)
     flags = flags_of(message.seen, message.flagged, message.draft)
-    written = False
-    prepared: tuple[MessageItem, dict[str, Any] | None, bytes] | None = None
+    user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
+    item, bodies, stored = _prepare(user, msgid, idate, message.raw, plain, flags)
+    if over_quota(user, len(stored)):
+        raise OverQuotaError()
+    blobs.put(raw_key, stored, "message/rfc822")
     try:
-        for attempt in range(RETRIES):
-            user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
-            if prepared is None:
-                prepared = _prepare(user, msgid, idate, message.raw, plain, flags)
-            item, bodies, stored = prepared
-            if over_quota(user, len(stored)):
-                raise OverQuotaError()
-            if not written:
-                blobs.put(raw_key, stored, "message/rfc822")
-                if bodies is not None:
-                    blobs.put_json(body_key, bodies)
-                written = True
-                if after_store:
-                    after_store()
-            thread = _pick_thread(found, len(id_keys)) or item.thread
-            item.thread = thread
-            uid = int(mailbox.uidNext)
-            store.place(item, mailbox.id, uid, flagged_visible(mailbox))
-            tx = Transaction()
-            tx.save(item, condition=MessageItem.uid.does_not_exist(), label="message")
-            tx.update(mailbox, actions=[
-                MailboxItem.uidNext.set(uid + 1), MailboxItem.total.add(1),
-                MailboxItem.unseen.add(0 if SEEN in flags else 1),
-                MailboxItem.size.add(item.size), MailboxItem.modifyIndex.add(1),
-            ], condition=MailboxItem.uidNext == uid, label="mailbox")
-            journal.append(tx, user, [("EXISTS", {
-                "mailbox": mailbox.id, "uid": uid, "message": msgid, "idate": idate,
-                "thread": thread})], actions=[UserItem.storageUsed.add(item.size)],
-                condition=quota_condition(user, item.size))
-            tx.save(event(user_id, msgid, "STORE", source=message.source, mailbox=mailbox.id,
-                          uid=uid, size=item.size, messageId=item.messageId))
-            for entry in _thread_writes(user_id, plain, thread):
-                tx.save(entry)
-            try:
-                tx.commit()
-            except TransactionFailed:
-                backoff(attempt)
-                continue
-            return Stored(uid, mailbox.id, int(item.size), msgid, thread)
-        raise Conflict()
+        if bodies is not None:
+            blobs.put_json(body_key, bodies)
+        if after_store:
+            after_store()
+        item.thread = _pick_thread(found, len(id_keys)) or item.thread
+        uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
+        if uid is None:
+            raise NoSuchMailbox()
+        with journal.reserved(user_id, 1) as seqs:
+            if seqs is None:
+                raise UserNotFound()
+            _commit_upload(user, mailbox, item, uid, seqs, message.source,
+                           _thread_writes(user_id, plain, item.thread))
+        return Stored(uid, mailbox.id, int(item.size), msgid, item.thread)
     except BaseException:
-        if written:
-            _forget_blobs([raw_key, body_key])
+        _forget_blobs([raw_key, body_key])
         raise
+
+
+def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid: int,
+                   seqs: journal.Reservation, source: str, thread_writes: list[KeyItem]) -> None:
+    """One transaction: the item at its claimed uid, the mailbox counters, the quota
+    charge, the EXISTS entry. Nothing in it is guarded by a value another upload
+    changes, so parallel uploads commit side by side; only a quota change (or a
+    deleted account) makes the user condition fail, and then the user is re-read."""
+    store.place(item, mailbox.id, uid, flagged_visible(mailbox))
+    current = {"user": user}
+
+    def build(tx: Transaction) -> None:
+        account = current["user"]
+        tx.save(item, condition=MessageItem.uid.does_not_exist(), label="message")
+        tx.update(mailbox, actions=[
+            MailboxItem.total.add(1), MailboxItem.unseen.add(0 if SEEN in item.flags else 1),
+            MailboxItem.size.add(item.size), MailboxItem.modifyIndex.add(1),
+        ], condition=MailboxItem.id.exists(), label="mailbox")
+        tx.update(account, actions=[UserItem.storageUsed.add(item.size)],
+                  condition=quota_condition(account, int(item.size)), label="user")
+        seqs.put(tx, [("EXISTS", {"mailbox": mailbox.id, "uid": uid, "message": item.msgid,
+                                  "idate": int(item.idate), "thread": item.thread})])
+        tx.save(event(user.id, item.msgid, "STORE", source=source, mailbox=mailbox.id,
+                      uid=uid, size=item.size, messageId=item.messageId))
+        for entry in thread_writes:
+            tx.save(entry)
+
+    def reread(failure: TransactionFailed) -> None:
+        if "user" in failure.failed:
+            fresh = users.get(user.id)
+            if over_quota(fresh, int(item.size)):
+                raise OverQuotaError()
+            current["user"] = fresh
+
+    run(build, errors={"mailbox": NoSuchMailbox}, on_retry=reread)
 
 
 def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: ParsedMessage,

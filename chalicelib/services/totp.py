@@ -18,20 +18,19 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.clock import now_ms
 from chalicelib.config import settings
-from chalicelib.errors import (Conflict, InvalidToken, InvalidVerificationToken, TotpDisabled,
+from chalicelib.errors import (InvalidToken, InvalidVerificationToken, TotpDisabled,
                                TotpEnabled)
 from chalicelib.security import totp as otp
 from chalicelib.services import authlog, ratelimit, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import keys, secrets
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, run
 from chalicelib.store.users import UserItem
 
 METHOD = "totp"
 PENDING_MS = 6 * 3600 * 1000
 WINDOW = 1  # steps accepted on either side of the current one (clock drift)
 STEP_SECONDS = 30
-RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -97,18 +96,22 @@ def enable(user_id: str, token: str, audit: Audit) -> None:
     # token may still pass the first check that follows.
     if otp.verify_totp(seed, token, window=WINDOW) is None:
         raise InvalidVerificationToken()
-    tx = Transaction()
-    tx.update(user, actions=[UserItem.enabled2fa.set([*(user.enabled2fa or []), METHOD])],
-              condition=UserItem.kind.exists() & ~UserItem.enabled2fa.contains(METHOD)
-              & (UserItem.totp["seed"] == pending["seed"]), label="user")
-    tx.save(authlog.entry(user_id, "enable 2fa totp", audit, result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:  # deleted, enabled or set up again meanwhile
-            users.get(user_id)
-            raise TotpDisabled("TOTP setup changed meanwhile, start again") from None
-        raise
+
+    def build(tx: Transaction) -> None:
+        tx.update(user, actions=[UserItem.enabled2fa.set([*(user.enabled2fa or []), METHOD])],
+                  condition=UserItem.kind.exists() & ~UserItem.enabled2fa.contains(METHOD)
+                  & (UserItem.totp["seed"] == pending["seed"]), label="user")
+        tx.save(authlog.entry(user_id, "enable 2fa totp", audit, result="success"))
+
+    def changed_meanwhile() -> Exception:  # deleted, enabled or set up again
+        users.get(user_id)
+        return TotpDisabled("TOTP setup changed meanwhile, start again")
+
+    run(build, errors={"user": changed_meanwhile})
+
+
+class _Replayed(Exception):
+    """The token's step was already used."""
 
 
 def check(user_id: str, token: str, audit: Audit) -> None:
@@ -120,15 +123,15 @@ def check(user_id: str, token: str, audit: Audit) -> None:
     seed = secrets.decrypt(stored["seed"], _context(user_id))
     step = otp.verify_totp(seed, token, window=WINDOW)
     if step is not None:
-        tx = Transaction()
-        keys.guard_totp_step(tx, user_id, step, _guard_expiry(step))
-        tx.save(authlog.entry(user_id, "check 2fa totp", audit, result="success"))
+        def build(tx: Transaction) -> None:
+            keys.guard_totp_step(tx, user_id, step, _guard_expiry(step))
+            tx.save(authlog.entry(user_id, "check 2fa totp", audit, result="success"))
+
         try:
-            tx.commit()
+            run(build, errors={"replay": _Replayed})
             return
-        except TransactionFailed as failure:
-            if "replay" not in failure.failed:
-                raise
+        except _Replayed:
+            pass
     ratelimit.record_failure(user_id, ratelimit.TOTP_CHECK)
     authlog.record(user_id, "check 2fa totp", audit, result="fail")
     raise InvalidToken("Failed to validate TOTP token")
@@ -136,24 +139,18 @@ def check(user_id: str, token: str, audit: Audit) -> None:
 
 def disable(user_id: str, audit: Audit) -> None:
     """Turn TOTP off (and forget a pending seed); other 2FA methods stay."""
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> None:
         user = users.get(user_id)
         methods = list(user.enabled2fa or [])
         if METHOD not in methods and not user.totp:
             raise TotpDisabled()
-        tx = Transaction()
         tx.update(user, actions=[UserItem.enabled2fa.set([m for m in methods if m != METHOD]),
                                  UserItem.totp.remove()],
                   condition=UserItem.kind.exists() & (UserItem.enabled2fa == methods),
                   label="user")
         tx.save(authlog.entry(user_id, "disable 2fa totp", audit, result="success"))
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if "user" not in failure.failed and not failure.conflict:
-                raise
-    raise Conflict()
+
+    run(build)
 
 
 def disable_all(user_id: str, audit: Audit) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -11,7 +12,7 @@ from chalicelib import addressing
 from chalicelib.clock import iso, now_ms
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
+from chalicelib.errors import (AddressExistsError, AuthFailed, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
@@ -22,7 +23,7 @@ from chalicelib.services.authlog import Audit
 from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import journal, lookups
 from chalicelib.store.addresses import AddressItem
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.paging import Page, query_page
@@ -31,7 +32,6 @@ from chalicelib.store.users import LIVE, UserItem
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600
-RETRIES = 5
 
 
 def get(user_id: str) -> UserItem:
@@ -93,39 +93,35 @@ def create(params: CreateUser) -> str:
         keyInfo=key_info, encryptMessages=params.encryptMessages,
         encryptForwarded=params.encryptForwarded, enabled2fa=[],
         disabledScopes=params.disabledScopes or [], activated=True, disabled=False,
-        suspended=False, journalSeq=0, mailboxCount=len(mailboxes), created=now)
+        suspended=False, journalSeq=0, mailboxCount=len(mailboxes),
+        addressCount=1 if address else 0, created=now)
 
-    tx = Transaction()
-    tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
-    tx.save(LookupItem(key=lookups.username_key(uname), user=user_id),
-            condition=LookupItem.key.does_not_exist(), label="username")
-    if address:
-        address_id = new_id()
-        addrview = addressing.normalize_address(address)
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id, target=address_id,
-                           address=address),
-                condition=LookupItem.key.does_not_exist(), label="address")
-        tx.save(AddressItem(user=user_id, id=address_id, address=address, addrview=addrview,
-                            main=True, created=now))
-    for path, special_use, box_retention in mailboxes:
-        mailbox_id = new_id()
-        tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path, specialUse=special_use,
-                            subscribed=True, retention=box_retention,
-                            uidValidity=int(time.time()), uidNext=1, modifyIndex=0,
-                            total=0, unseen=0, size=0, created=now))
-        tx.save(LookupItem(key=lookups.mailbox_key(user_id, path), user=user_id,
-                           target=mailbox_id), condition=LookupItem.key.does_not_exist())
-    tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
-                          result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "username" in failure.failed:
-            raise UserExistsError() from None
-        if "address" in failure.failed:
-            raise AddressExistsError() from None
-        raise
-    return user_id
+    def build(tx: Transaction) -> str:
+        tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
+        tx.save(LookupItem(key=lookups.username_key(uname), user=user_id),
+                condition=LookupItem.key.does_not_exist(), label="username")
+        if address:
+            address_id = new_id()
+            addrview = addressing.normalize_address(address)
+            tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id,
+                               target=address_id, address=address),
+                    condition=LookupItem.key.does_not_exist(), label="address")
+            tx.save(AddressItem(user=user_id, id=address_id, address=address,
+                                addrview=addrview, main=True, created=now))
+        for path, special_use, box_retention in mailboxes:
+            mailbox_id = new_id()
+            tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path,
+                                specialUse=special_use, subscribed=True,
+                                retention=box_retention, uidValidity=int(time.time()),
+                                uidNext=1, modifyIndex=0, total=0, unseen=0, size=0,
+                                created=now))
+            tx.save(LookupItem(key=lookups.mailbox_key(user_id, path), user=user_id,
+                               target=mailbox_id), condition=LookupItem.key.does_not_exist())
+        tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
+                              result="success"))
+        return user_id
+
+    return run(build, errors={"username": UserExistsError, "address": AddressExistsError})
 
 
 def listing(params: ListUsers) -> Page[UserItem]:
@@ -251,15 +247,11 @@ def update(params: UpdateUser) -> None:
 
 def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit) -> None:
     """Change a live account and write its authlog entry in one transaction."""
-    tx = Transaction()
-    tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
-    tx.save(authlog.entry(user.id, action, audit, result="success"))
-    try:
-        tx.commit()
-    except TransactionFailed as failure:
-        if "user" in failure.failed:
-            raise UserNotFound() from None
-        raise
+    def build(tx: Transaction) -> None:
+        tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
+        tx.save(authlog.entry(user.id, action, audit, result="success"))
+
+    run(build, errors={"user": UserNotFound})
 
 
 def delete(user_id: str, audit: Audit) -> None:
@@ -269,19 +261,13 @@ def delete(user_id: str, audit: Audit) -> None:
     task is queued in the same transaction, so the deferred cleanup can never be
     forgotten.
     """
-    for _ in range(RETRIES):
+    def build(tx: Transaction) -> list[AddressItem]:
         user = get(user_id)
         addresses = list(AddressItem.query(user_id))
         inbox = lookups.resolve(lookups.mailbox_key(user_id, "INBOX"))
-        tx = Transaction()
         tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
                   condition=UserItem.kind.exists(), label="user")
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
-        for address in addresses:
-            tx.delete(LookupItem(key=lookups.address_key(address.addrview)),
-                      condition=LookupItem.user == user_id)
-            # out of the admin address listing (the byAddress index) at once
-            tx.update(address, actions=[AddressItem.kind.remove()])
         if inbox is not None and inbox.target:
             # Every live account has an INBOX: without it, the mailbox listing (a single
             # Query) knows the account is gone while the purge has not yet run.
@@ -292,31 +278,38 @@ def delete(user_id: str, audit: Audit) -> None:
                          data={"username": user.username}, created=int(now * 1000),
                          notBefore=int(now) + PURGE_DELAY_S))
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if "user" in failure.failed:
-                raise UserNotFound() from None
-            if not failure.conflict and not failure.failed:
-                raise
-    raise Conflict()
+        room = (MAX_ITEMS - len(tx)) // 2
+        for address in addresses[:room]:
+            _release_address(tx, user_id, address)
+        return addresses[room:]
+
+    rest = run(build, errors={"user": UserNotFound})
+    # An account with many aliases frees the rest right after, a transaction per group;
+    # the account is already unusable, and the purge task removes whatever a failure
+    # here leaves behind.
+    for group in chunked(rest, MAX_ITEMS // 2):
+        run(partial(_release_addresses, user_id=user_id, addresses=group))
+
+
+def _release_addresses(tx: Transaction, user_id: str, addresses: list[AddressItem]) -> None:
+    for address in addresses:
+        _release_address(tx, user_id, address)
+
+
+def _release_address(tx: Transaction, user_id: str, address: AddressItem) -> None:
+    """Free an address of a deleted account and take it out of the admin listing."""
+    tx.delete(LookupItem(key=lookups.address_key(address.addrview)),
+              condition=LookupItem.user == user_id)
+    tx.update(address, actions=[AddressItem.kind.remove()])
 
 
 def logout(user_id: str, reason: str | None) -> None:
     """Tell every connected client of the account to drop its sessions."""
-    for _ in range(RETRIES):
-        user = get(user_id)
-        tx = Transaction()
-        journal.append(tx, user, [("LOGOUT", {"reason": reason or "Logout requested"})],
+    def build(tx: Transaction) -> None:
+        journal.append(tx, get(user_id), [("LOGOUT", {"reason": reason or "Logout requested"})],
                        condition=UserItem.kind.exists())
-        try:
-            tx.commit()
-            return
-        except TransactionFailed as failure:
-            if not (failure.conflict or "user" in failure.failed):
-                raise
-    raise Conflict()
+
+    run(build)
 
 
 def reset_password(user_id: str, audit: Audit) -> str:

@@ -18,7 +18,8 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store.base import Transaction, connection, meta
+from chalicelib.store.base import connection, meta
+from chalicelib.store.transact import Transaction
 from chalicelib.store.users import UserItem
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
+from chalicelib.store.transact import retrying
 
 
 class MailboxItem(Model):
@@ -43,3 +45,22 @@ def list_for_user(user: str) -> list[MailboxItem]:
     Consistent, so a mailbox shows up in the listing as soon as its creation returned.
     """
     return list(MailboxItem.query(user, consistent_read=True))
+
+
+def reserve_uids(user: str, mailbox_id: str, count: int) -> int | None:
+    """Claim `count` uids of a mailbox with one atomic `ADD` (the first is returned;
+    None when the mailbox is gone).
+
+    Claiming apart from the write that uses them means parallel uploads to one mailbox
+    never conflict over `uidNext`; a claim whose write then fails leaves a gap, which
+    IMAP allows (uids only have to grow).
+    """
+    item = MailboxItem(user=user, id=mailbox_id)
+    try:
+        retrying(lambda: item.update(actions=[MailboxItem.uidNext.add(count)],
+                                     condition=MailboxItem.id.exists()))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return int(item.uidNext) - count

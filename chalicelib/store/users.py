@@ -60,6 +60,8 @@ class UserItem(Model):
     # Number of mailboxes, kept in the transactions that create and delete them so the
     # per-user limit holds exactly under concurrency. None: never counted (count on use).
     mailboxCount = NumberAttribute(null=True)
+    # Number of addresses, kept like mailboxCount (services/addresses.MAX_ADDRESSES).
+    addressCount = NumberAttribute(null=True)
     created = NumberAttribute()
     deleted = NumberAttribute(null=True)
 

@@ -228,7 +228,7 @@ def test_interrupted_rename_completes_when_repeated(api, make_user, monkeypatch)
     """A large rename stopped after its first transaction leaves a consistent tree that
     the same request finishes."""
     from chalicelib.services import mailboxes
-    from chalicelib.store.base import TransactionFailed
+    from chalicelib.store.transact import TransactionFailed
 
     user_id = make_user("resumer")
     root = _create(api, user_id, "Old").json["id"]

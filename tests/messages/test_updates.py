@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from unittest import mock
 
-from chalicelib.store.base import Transaction, TransactionFailed
+from chalicelib.store.transact import Transaction, TransactionFailed
 from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
@@ -177,7 +177,7 @@ def test_a_failing_later_batch_leaves_earlier_batches_moved_and_a_retry_finishes
         real_commit(self)
 
     with mock.patch.object(Transaction, "commit", flaky), \
-            mock.patch("chalicelib.services.message_updates.backoff"):
+            mock.patch("chalicelib.store.transact.pause", return_value=False):
         reply = api.put(f"{account.messages()}/1:30", {"moveTo": drafts})
     assert (reply.status, reply["code"]) == (409, "ConcurrentUpdate")
     assert counters(account, drafts)["total"] == 19 == recount(drafts)["total"]

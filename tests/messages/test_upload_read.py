@@ -156,13 +156,14 @@ def test_structured_fields_are_composed_into_a_mime_message(api, account):
     assert download.raw == b"hello file" and download.headers["Content-Type"] == "text/plain"
 
 
-def test_upload_moves_counters_quota_and_journal_in_one_transaction(api, account):
+def test_upload_claims_uid_and_journal_number_then_commits_one_transaction(api, account):
     raw = simple_message()
     with counting() as calls:
         reply = upload_raw(api, account, raw, query="unseen=true")
     assert reply.status == 200
     ddb = calls.by_operation("dynamodb")
-    assert ddb == {"BatchGetItem": 1, "TransactWriteItems": 1}, ddb
+    # the two UpdateItems claim the uid and the journal number (atomic ADDs)
+    assert ddb == {"BatchGetItem": 1, "UpdateItem": 2, "TransactWriteItems": 1}, ddb
     assert calls.by_operation("s3") == {"PutObject": 1}
     inbox = MailboxItem.get(account.id, account.inbox)
     assert (inbox.uidNext, inbox.total, inbox.unseen, inbox.size, inbox.modifyIndex) == \

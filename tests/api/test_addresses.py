@@ -243,3 +243,60 @@ def test_lookup_keeps_the_registered_spelling(api, make_user):
     _add(api, user_id, "Mixed.Case@Example.COM")
     lookup = LookupItem.get("address#mixed.case@example.com")
     assert lookup.user == user_id and lookup.address == "Mixed.Case@example.com"
+
+
+def _bulk_aliases(user_id: str, count: int) -> None:
+    """`count` aliases written directly (the API path is covered above): fast set-up
+    for the limits below."""
+    from chalicelib.ids import new_id
+    from chalicelib.store import lookups
+    with AddressItem.batch_write() as addresses, LookupItem.batch_write() as names:
+        for n in range(count):
+            address_id, view = new_id(), f"bulk{n}@example.com"
+            addresses.save(AddressItem(user=user_id, id=address_id, address=view,
+                                       addrview=view, main=False, created=0))
+            names.save(LookupItem(key=lookups.address_key(view), user=user_id,
+                                  target=address_id, address=view))
+    UserItem(id=user_id).update(actions=[UserItem.addressCount.add(count)])
+
+
+def test_deleting_a_user_with_sixty_aliases_frees_every_address(api, make_user):
+    user_id = make_user("manyaliases", address="manyaliases@example.com")
+    _bulk_aliases(user_id, 60)
+    assert api.delete(f"/users/{user_id}").status == 200
+    assert api.get("/addresses/resolve/bulk59@example.com")["code"] == "AddressNotFound"
+    assert api.get("/addresses/resolve/manyaliases@example.com")["code"] == "AddressNotFound"
+    again = api.post("/users", {"username": "other", "password": "pass-word",
+                                "address": "bulk0@example.com"})
+    assert again.status == 200, again
+
+
+def test_addresses_are_capped_and_deletion_works_at_the_cap(api, make_user):
+    from chalicelib.services.addresses import MAX_ADDRESSES
+    user_id = make_user("capped", address="capped@example.com")
+    _bulk_aliases(user_id, MAX_ADDRESSES - 2)
+    assert _add(api, user_id, "last@example.com").status == 200
+    refused = _add(api, user_id, "one-too-many@example.com")
+    assert (refused.status, refused["code"]) == (403, "TooMany")
+    assert len(_addresses(api, user_id)) == MAX_ADDRESSES
+    alias = next(a for a in _addresses(api, user_id) if a["address"] == "last@example.com")
+    assert api.delete(f"/users/{user_id}/addresses/{alias['id']}").status == 200
+    assert _add(api, user_id, "one-too-many@example.com").status == 200
+    assert api.delete(f"/users/{user_id}").status == 200
+    assert api.get("/addresses/resolve/bulk0@example.com")["code"] == "AddressNotFound"
+
+
+def test_concurrent_alias_creation_never_passes_the_cap(api, make_user, serialized_aws):
+    from chalicelib.services.addresses import MAX_ADDRESSES
+    user_id = make_user("racecap", address="racecap@example.com")
+    _bulk_aliases(user_id, MAX_ADDRESSES - 4)
+    replies: list = []
+    threads = [threading.Thread(target=lambda n=n: replies.append(
+        _add(api, user_id, f"race{n}@example.com"))) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status for r in replies) == [200] * 3 + [403] * 5
+    assert len(_addresses(api, user_id)) == MAX_ADDRESSES
+    assert UserItem.get(user_id).addressCount == MAX_ADDRESSES

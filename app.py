@@ -16,6 +16,7 @@ from chalicelib.api.access import check_access
 from chalicelib.api.http import error_response, internal_error_response, request_id_of
 from chalicelib.api.openapi import document
 from chalicelib.errors import DomainError
+from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
 
 app = Chalice(app_name="wildduck-api")
 # Binary responses do not depend on this list: downloads use api.http.BinaryResponse,
@@ -39,8 +40,9 @@ def access_and_request_log(request: Any, get_response: Callable[[Any], Response]
     request.context.setdefault("requestId", request_id_of(request))
     request_id = request.context["requestId"]
     try:
-        check_access(request)
-        response = get_response(request)
+        with budget(API_BUDGET_S):  # every retry of this request ends well inside 29 s
+            check_access(request)
+            response = get_response(request)
     except DomainError as error:
         response = error_response(error)
     except Exception:
@@ -67,14 +69,16 @@ def _purge_summary(job: str, report: Any) -> dict[str, int]:
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     """Remove the messages of deleted mailboxes, a bounded number per run."""
     from chalicelib.services import maintenance
-    return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    with budget(BACKGROUND_BUDGET_S):
+        return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))
 def expire_messages(event: Any) -> dict[str, int]:
     """Delete messages whose `expires` date has passed."""
     from chalicelib.services import maintenance
-    deleted = maintenance.expire_messages()
+    with budget(BACKGROUND_BUDGET_S):
+        deleted = maintenance.expire_messages()
     logs.info("expire-messages", deleted=deleted)
     return {"deleted": deleted}
 
@@ -83,7 +87,8 @@ def expire_messages(event: Any) -> dict[str, int]:
 def purge_deleted_users(event: Any) -> dict[str, int]:
     """Remove the data of accounts deleted more than the grace period ago."""
     from chalicelib.services import maintenance
-    return _purge_summary("purge-users", maintenance.purge_users())
+    with budget(BACKGROUND_BUDGET_S):
+        return _purge_summary("purge-users", maintenance.purge_users())
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

@@ -5,12 +5,14 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import BinaryResponse, endpoint, redirect
+from chalicelib.api.http import BinaryResponse, RequestContext, endpoint, redirect
+from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
                                          ListMessages, MessageRef, QuotaReset, UpdateMessages,
                                          UploadMessage)
 from chalicelib.services import archive, message_updates, messages, quota
+from chalicelib.services.idempotency import Claim
 from chalicelib.services.messages import Download, NewMessage
 
 bp = Blueprint(__name__)
@@ -30,19 +32,23 @@ def _download(download: Download) -> Response:
 
 @endpoint(bp, MESSAGES, "POST", UploadMessage, raw_body="raw",
           summary="Upload a message (raw RFC 822, base64, an uploadId, or structured fields)")
-def upload_message(params: UploadMessage) -> dict[str, Any]:
-    if params.uploadId:
-        raw = messages.raw_from_upload(params.user, params.uploadId)
-    elif params.raw is not None:
-        raw = messages.raw_from_param(params.raw)
-    else:
-        raw = messages.composed(params.compose_fields())
-    stored = messages.upload(params.user, params.mailbox, NewMessage(
-        raw=raw, seen=not params.unseen, flagged=params.flagged, draft=params.draft,
-        idate=params.date))
-    if params.uploadId:
-        messages.discard_upload(params.user, params.uploadId)
-    return {"message": {"id": stored.uid, "mailbox": stored.mailbox, "size": stored.size}}
+def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]:
+    def store(claim: Claim | None) -> dict[str, Any]:
+        if params.uploadId:
+            raw = messages.raw_from_upload(params.user, params.uploadId)
+        elif params.raw is not None:
+            raw = messages.raw_from_param(params.raw)
+        else:
+            raw = messages.composed(params.compose_fields())
+        stored = messages.upload(params.user, params.mailbox, NewMessage(
+            raw=raw, seen=not params.unseen, flagged=params.flagged, draft=params.draft,
+            idate=params.date), once=claim)
+        if params.uploadId:
+            messages.discard_upload(params.user, params.uploadId)
+        return {"uid": stored.uid, "mailbox": stored.mailbox, "size": stored.size}
+
+    return once(ctx, f"upload:{params.user}", params, store, lambda result: {"message": {
+        "id": result["uid"], "mailbox": result["mailbox"], "size": result["size"]}})
 
 
 @endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload,

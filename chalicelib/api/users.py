@@ -6,6 +6,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
@@ -23,8 +24,9 @@ def list_users(params: ListUsers) -> dict[str, Any]:
 
 
 @endpoint(bp, "/users", "POST", CreateUser, summary="Create a user")
-def create_user(params: CreateUser) -> dict[str, Any]:
-    return {"id": users.create(params)}
+def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
+    return once(ctx, "create-user", params, lambda claim: {"id": users.create(params, claim)},
+                lambda result: {"id": result["id"]})
 
 
 @endpoint(bp, "/users/{user}", "GET", UserRef, summary="Get one user")

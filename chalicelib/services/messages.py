@@ -25,7 +25,7 @@ from chalicelib.errors import (AttachmentNotFound, InputValidationError,
 from chalicelib.ids import new_id
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
                              normalize_subject, parse_message, thread_key_candidates)
-from chalicelib.services import users
+from chalicelib.services import idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
 from chalicelib.store import messages as store
@@ -265,8 +265,13 @@ def over_quota(user: UserItem, size: int) -> bool:
 
 
 def upload(user_id: str, mailbox_id: str, message: NewMessage,
-           after_store: Callable[[], None] | None = None) -> Stored:
-    """Store a message in a mailbox (see the module docstring for the order of writes)."""
+           after_store: Callable[[], None] | None = None,
+           once: idempotency.Claim | None = None) -> Stored:
+    """Store a message in a mailbox (see the module docstring for the order of writes).
+
+    With `once`, the result is recorded in the same transaction; a concurrent request
+    that recorded it first makes this one raise `idempotency.Replayed` (and undo its
+    S3 objects), so a retried upload stores one message."""
     _check_size(len(message.raw))
     plain = parse_message(message.raw)
     id_keys, subject_key = _thread_keys(user_id, plain)
@@ -294,7 +299,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
             if seqs is None:
                 raise UserNotFound()
             _commit_upload(user, mailbox, item, uid, seqs, message.source,
-                           _thread_writes(user_id, plain, item.thread))
+                           _thread_writes(user_id, plain, item.thread), once)
         return Stored(uid, mailbox.id, int(item.size), msgid, item.thread)
     except BaseException:
         _forget_blobs([raw_key, body_key])
@@ -302,7 +307,8 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
 
 
 def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid: int,
-                   seqs: journal.Reservation, source: str, thread_writes: list[KeyItem]) -> None:
+                   seqs: journal.Reservation, source: str, thread_writes: list[KeyItem],
+                   once: idempotency.Claim | None) -> None:
     """One transaction: the item at its claimed uid, the mailbox counters, the quota
     charge, the EXISTS entry. Nothing in it is guarded by a value another upload
     changes, so parallel uploads commit side by side; only a quota change (or a
@@ -325,6 +331,7 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
                       uid=uid, size=item.size, messageId=item.messageId))
         for entry in thread_writes:
             tx.save(entry)
+        idempotency.record(tx, once, {"uid": uid, "mailbox": mailbox.id, "size": int(item.size)})
 
     def reread(failure: TransactionFailed) -> None:
         if "user" in failure.failed:
@@ -333,7 +340,8 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
                 raise OverQuotaError()
             current["user"] = fresh
 
-    run(build, errors={"mailbox": NoSuchMailbox}, on_retry=reread)
+    run(build, errors={"idempotency": idempotency.Replayed, "mailbox": NoSuchMailbox},
+        on_retry=reread)
 
 
 def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: ParsedMessage,

@@ -18,7 +18,7 @@ from chalicelib.ids import new_id
 from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
 from chalicelib.security import passwords, pgp
 from chalicelib.security.secrets import new_temporary_password
-from chalicelib.services import authlog
+from chalicelib.services import authlog, idempotency
 from chalicelib.services.authlog import Audit
 from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import journal, lookups
@@ -66,8 +66,9 @@ def _password_hash(password: str | None, already_hashed: bool) -> str | None:
     return passwords.hash_password(password, settings().password_hash_profile)
 
 
-def create(params: CreateUser) -> str:
-    """Create the account, its main address and default mailboxes in one transaction."""
+def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
+    """Create the account, its main address and default mailboxes in one transaction
+    (with the record of an `Idempotency-Key`, when the request has one)."""
     config = settings()
     key_info = _key_info(params.pubKey)
     password_hash = _password_hash(params.password, params.hashedPassword)
@@ -119,9 +120,11 @@ def create(params: CreateUser) -> str:
                                target=mailbox_id), condition=LookupItem.key.does_not_exist())
         tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
                               result="success"))
+        idempotency.record(tx, once, {"id": user_id})
         return user_id
 
-    return run(build, errors={"username": UserExistsError, "address": AddressExistsError})
+    return run(build, errors={"idempotency": idempotency.Replayed,
+                              "username": UserExistsError, "address": AddressExistsError})
 
 
 def listing(params: ListUsers) -> Page[UserItem]:

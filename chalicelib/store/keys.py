@@ -5,7 +5,9 @@ Key layout (built only here):
 - `rate#<limit>#<user>`: failures counted in the window the first failure opened
   (`count`, `expires`);
 - `totp#<user>#<step>`: a TOTP time step already accepted for the user;
-- `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`).
+- `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`);
+- `idem#<sha256 of operation, caller and Idempotency-Key>`: the first answer of a
+  create retried with the same key (`data.fingerprint`, `data.result`), 24 hours.
 
 Every item carries `expires` (epoch seconds, the table's TTL attribute); readers treat an
 item past it as absent because TTL deletion is lazy.
@@ -45,6 +47,26 @@ def totp_guard_key(user: str, step: int) -> str:
 
 def token_key(digest: str) -> str:
     return f"token#{digest}"
+
+
+def idempotency_key(digest: str) -> str:
+    return f"idem#{digest}"
+
+
+def record_once(tx: Transaction, key: str, data: dict[str, Any], now: int, ttl: int) -> None:
+    """Put the record in the write's own transaction, unless a live one exists (label
+    `idempotency`): the write and its record commit together or not at all."""
+    tx.save(KeyItem(key=key, data=data, expires=now + ttl),
+            condition=KeyItem.key.does_not_exist() | (KeyItem.expires <= now),
+            label="idempotency")
+
+
+def get_live(key: str, now: int) -> KeyItem | None:
+    try:
+        item = KeyItem.get(key, consistent_read=True)
+    except KeyItem.DoesNotExist:
+        return None
+    return item if item.expires > now else None
 
 
 def count_failure(limit: str, user: str, window: int, now: int) -> KeyItem:

@@ -1,13 +1,13 @@
 """HTTP behaviour of addresses: aliases, main address, uniqueness, search, resolution."""
 from __future__ import annotations
 
-import threading
 from urllib.parse import quote
 
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
+from tests.support import race
 
 UNICODE = "андрис@уайлддак.орг"
 PUNYCODE = "андрис@xn--80aalaxjd5d.xn--c1avg"
@@ -217,21 +217,8 @@ def test_concurrent_make_main_leaves_exactly_one_main(api, make_user, serialized
 
     user_id = make_user("racer", address="racer0@example.com")
     alias_ids = [_add(api, user_id, f"racer{n}@example.com").json["id"] for n in (1, 2)]
-    barrier = threading.Barrier(2)
-    errors: list[Exception] = []
-
-    def make_main(address_id: str) -> None:
-        barrier.wait()
-        try:
-            addresses.update(UpdateAddress(user=user_id, address=address_id, main=True))
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=make_main, args=(a,)) for a in alias_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = race(2, lambda n: addresses.update(
+        UpdateAddress(user=user_id, address=alias_ids[n], main=True)))
     assert errors == []
     mains = [item for item in AddressItem.query(user_id) if item.main]
     assert len(mains) == 1
@@ -290,13 +277,7 @@ def test_concurrent_alias_creation_never_passes_the_cap(api, make_user, serializ
     from chalicelib.services.addresses import MAX_ADDRESSES
     user_id = make_user("racecap", address="racecap@example.com")
     _bulk_aliases(user_id, MAX_ADDRESSES - 4)
-    replies: list = []
-    threads = [threading.Thread(target=lambda n=n: replies.append(
-        _add(api, user_id, f"race{n}@example.com"))) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    replies, _ = race(8, lambda n: _add(api, user_id, f"race{n}@example.com"))
     assert sorted(r.status for r in replies) == [200] * 3 + [403] * 5
     assert len(_addresses(api, user_id)) == MAX_ADDRESSES
     assert UserItem.get(user_id).addressCount == MAX_ADDRESSES

@@ -1,7 +1,6 @@
 """HTTP behaviour of mailboxes: paths, listing, rename, delete, limits, journal."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
+from tests.support import race
 
 DEFAULTS = ["INBOX", "Drafts", "Junk", "Sent Mail", "Trash"]
 
@@ -304,23 +304,10 @@ def test_concurrent_creation_of_one_path_yields_one_mailbox(api, make_user, seri
     from chalicelib.services import mailboxes
 
     user_id = make_user("racer")
-    outcomes: list[str] = []
-    barrier = threading.Barrier(6)
-
-    def create() -> None:
-        barrier.wait()
-        try:
-            mailboxes.create(CreateMailbox(user=user_id, path="inbox/Race"))
-            outcomes.append("created")
-        except MailboxExistsError:
-            outcomes.append("exists")
-
-    threads = [threading.Thread(target=create) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["created"] + ["exists"] * 5
+    created, errors = race(6, lambda _: mailboxes.create(
+        CreateMailbox(user=user_id, path="inbox/Race")))
+    assert len(created) == 1
+    assert len(errors) == 5 and all(isinstance(e, MailboxExistsError) for e in errors)
     assert [b.path for b in MailboxItem.query(user_id)].count("INBOX/Race") == 1
     assert UserItem.get(user_id).mailboxCount == len(DEFAULTS) + 1
 
@@ -333,23 +320,9 @@ def test_mailbox_limit_is_exact_under_concurrency(api, make_user, serialized_aws
 
     user_id = make_user("limited")
     UserItem.get(user_id).update(actions=[UserItem.mailboxCount.set(1499)])
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
-
-    def create(path: str) -> None:
-        barrier.wait()
-        try:
-            mailboxes.create(CreateMailbox(user=user_id, path=path))
-            outcomes.append("created")
-        except TooMany:
-            outcomes.append("too many")
-
-    threads = [threading.Thread(target=create, args=(p,)) for p in ("One", "Two")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["created", "too many"]
+    created, errors = race(2, lambda n: mailboxes.create(
+        CreateMailbox(user=user_id, path=("One", "Two")[n])))
+    assert len(created) == 1 and len(errors) == 1 and isinstance(errors[0], TooMany)
     assert UserItem.get(user_id).mailboxCount == 1500
     reply = _create(api, user_id, "Three")
     assert reply.status == 403 and reply["code"] == "TooMany"

@@ -1,12 +1,12 @@
 """HTTP behaviour of /users."""
 from __future__ import annotations
 
-import threading
 
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.tasks import PURGE_USER, TaskItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
+from tests.support import race
 
 
 def test_create_then_get_returns_every_contract_field(api, make_user):
@@ -150,24 +150,10 @@ def test_concurrent_creates_of_one_username_have_one_winner(serialized_aws):
     from chalicelib.schemas.users import CreateUser
     from chalicelib.services import users
 
-    outcomes: list[str] = []
-    barrier = threading.Barrier(6)
-
-    def create(n: int) -> None:
-        params = CreateUser(username="race", password="pw", address=f"r{n}@example.com")
-        barrier.wait()
-        try:
-            users.create(params)
-            outcomes.append("created")
-        except UserExistsError:
-            outcomes.append("exists")
-
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["created"] + ["exists"] * 5
+    created, errors = race(6, lambda n: users.create(
+        CreateUser(username="race", password="pw", address=f"r{n}@example.com")))
+    assert len(created) == 1
+    assert len(errors) == 5 and all(isinstance(e, UserExistsError) for e in errors)
     assert sum(1 for u in UserItem.scan() if u.username == "race") == 1
 
 

@@ -10,7 +10,7 @@ from chalicelib.store.archived import ArchivedItem
 from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.users import UserItem
-from tests.messages.conftest import fixture, simple_message, upload_raw
+from tests.support import fixture, simple_message, upload_raw
 
 
 def used(account) -> int:

@@ -1,7 +1,6 @@
 """Uploads racing each other: uids, counters and the quota stay exact."""
 from __future__ import annotations
 
-import threading
 from unittest import mock
 
 import pytest
@@ -15,27 +14,7 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
-from tests.messages.conftest import Account, mailbox_ids, simple_message
-
-
-def race(count, work):
-    barrier = threading.Barrier(count)
-    results: list = []
-    errors: list = []
-
-    def run(index):
-        barrier.wait()
-        try:
-            results.append(work(index))
-        except Exception as error:  # noqa: BLE001 - collected for the assertions
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
+from tests.support import Account, mailbox_ids, race, simple_message
 
 
 def test_concurrent_uploads_to_one_mailbox_get_distinct_uids_and_exact_counters(

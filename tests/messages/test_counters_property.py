@@ -17,7 +17,7 @@ from chalicelib.store.archived import ArchivedItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import FLAGGED, SEEN, MessageItem
 from chalicelib.store.users import UserItem
-from tests.messages.conftest import mailbox_ids, simple_message
+from tests.support import mailbox_ids, simple_message
 
 BOXES = ("INBOX", "Drafts", "Trash")
 _names = itertools.count()

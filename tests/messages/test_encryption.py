@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.mail import attachment_bytes, parse_message
 from chalicelib.store import blobs
-from tests.messages.conftest import Account, fixture, mailbox_ids, upload_raw
+from tests.support import Account, fixture, mailbox_ids, upload_raw
 
 
 @pytest.fixture(scope="module")

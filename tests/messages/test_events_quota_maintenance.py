@@ -9,7 +9,7 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
 from chalicelib.store.users import UserItem
-from tests.messages.conftest import simple_message, upload_raw
+from tests.support import simple_message, upload_raw
 
 
 def test_events_tell_the_story_of_a_message_newest_last(api, account):

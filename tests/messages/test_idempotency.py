@@ -1,14 +1,12 @@
 """`Idempotency-Key`: a retried create answers as the first time and stores nothing twice."""
 from __future__ import annotations
 
-import threading
-
 from chalicelib.store.journal import JournalItem
 from chalicelib.store.keys import KeyItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.users import UserItem
-from tests.messages.conftest import simple_message
+from tests.support import race, simple_message
 
 KEY = {"Idempotency-Key": "3f1c6a9e-retry-me"}
 
@@ -58,13 +56,7 @@ def test_a_retried_upload_stores_one_message_and_answers_the_same_uid(api, accou
 def test_concurrent_uploads_with_one_key_store_one_message(api, account, serialized_aws):
     path = account.messages()
     body = {"raw": simple_message().decode()}
-    replies: list = []
-    threads = [threading.Thread(target=lambda: replies.append(api.post(path, body, headers=KEY)))
-               for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    replies, _ = race(6, lambda _: api.post(path, body, headers=KEY))
     assert [r.status for r in replies] == [200] * 6
     assert len({r["message"]["id"] for r in replies}) == 1
     assert len(list(MessageItem.query(account.inbox))) == 1
@@ -75,7 +67,7 @@ def test_concurrent_uploads_with_one_key_store_one_message(api, account, seriali
 
 def test_the_same_key_for_two_users_is_two_requests(api, make_user, account):
     other = make_user("second", address="second@example.com")
-    from tests.messages.conftest import mailbox_ids
+    from tests.support import mailbox_ids
     body = {"raw": simple_message().decode()}
     assert api.post(account.messages(), body, headers=KEY).status == 200
     reply = api.post(f"/users/{other}/mailboxes/{mailbox_ids(other)['INBOX']}/messages", body,

@@ -5,7 +5,7 @@ import pytest
 
 from devstack import mailfill
 from devstack.calls import counting
-from tests.messages.conftest import simple_message, upload_raw
+from tests.support import simple_message, upload_raw
 
 
 def ids(reply) -> list[int]:

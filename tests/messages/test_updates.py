@@ -9,7 +9,7 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from devstack import mailfill
 from devstack.calls import counting
-from tests.messages.conftest import simple_message, upload_raw
+from tests.support import simple_message, upload_raw
 
 
 def counters(account, box):

@@ -14,7 +14,7 @@ from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.users import UserItem
 from devstack.calls import counting
-from tests.messages.conftest import fixture, simple_message, upload_raw
+from tests.support import fixture, simple_message, upload_raw
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
@@ -196,7 +196,7 @@ def test_reading_a_small_message_costs_one_getitem_and_nothing_from_s3(api, acco
 
 
 def test_over_quota_upload_is_refused_and_leaves_nothing_behind(api, make_user):
-    from tests.messages.conftest import Account, mailbox_ids
+    from tests.support import Account, mailbox_ids
     user_id = make_user("tiny", quota=100)
     account = Account(user_id, mailbox_ids(user_id))
     reply = upload_raw(api, account, simple_message("x" * 200))

@@ -1,0 +1,77 @@
+"""Helpers every test module shares: races, mail samples, an account's mailboxes.
+
+Fixtures stay in the conftest files; plain functions and values live here so that any
+test (in-process, end to end, benchmarks' checks) imports them from one place.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from chalicelib.store.mailboxes import MailboxItem
+
+T = TypeVar("T")
+FIXTURES = Path(__file__).parent / "messages" / "fixtures"
+
+
+def race(count: int, work: Callable[[int], T]) -> tuple[list[T], list[Exception]]:
+    """Run `work(0..count-1)` on `count` threads released together; the results and the
+    errors, each in completion order."""
+    barrier = threading.Barrier(count)
+    results: list[T] = []
+    errors: list[Exception] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results.append(work(index))
+        except Exception as error:  # noqa: BLE001 - collected for the assertions
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def simple_message(subject: str = "Hello", body: str = "Hi there", *,
+                   message_id: str | None = None, extra: str = "") -> bytes:
+    lines = ["From: Sender <sender@example.com>", "To: mailuser@example.com",
+             f"Subject: {subject}", "Date: Tue, 9 Apr 2024 11:11:33 +0200"]
+    if message_id:
+        lines.append(f"Message-ID: {message_id}")
+    if extra:
+        lines.append(extra.rstrip("\r\n"))
+    lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", body, ""]
+    return "\r\n".join(lines).encode()
+
+
+@dataclass
+class Account:
+    id: str
+    boxes: dict[str, str]  # INBOX, Sent Mail, Trash, Drafts, Junk -> id
+
+    @property
+    def inbox(self) -> str:
+        return self.boxes["INBOX"]
+
+    def messages(self, box: str | None = None) -> str:
+        return f"/users/{self.id}/mailboxes/{box or self.inbox}/messages"
+
+
+def mailbox_ids(user_id: str) -> dict[str, str]:
+    return {box.path: box.id for box in MailboxItem.query(user_id)}
+
+
+def upload_raw(api: Any, account: Account, raw: bytes, box: str | None = None,
+               query: str = "") -> Any:
+    path = account.messages(box) + (f"?{query}" if query else "")
+    return api.call("POST", path, raw=raw, headers={"content-type": "message/rfc822"})

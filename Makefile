@@ -25,6 +25,7 @@ bench: install
 	$(PY) -m bench.foundation
 	$(PY) -m bench.security
 	$(PY) -m bench.messages
+	$(PY) -m bench.contention
 
 clean:
 	rm -rf $(VENV)

@@ -15,9 +15,9 @@ MAX_LEVELS = 128
 MAX_SEGMENT = 512
 MAX_MAILBOXES = 1500
 
-# IMAP cannot carry control characters in a mailbox name, and keeping them out lets the
-# store use them nowhere by accident.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# IMAP cannot carry control characters (C0, DEL, C1) in a mailbox name, and keeping them
+# out lets the store use them nowhere by accident.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_path(path: str) -> str:

@@ -257,3 +257,47 @@ def test_nul_in_message_text_is_refused(api, account):  # noqa: F811
     reply = api.post(account.messages(), {"from": {"address": "a@example.com"},
                                           "text": "a\u0000b"})
     assert_bad(reply, "text")
+
+
+# ------------------------------------------------------------- 4. TOTP label and issuer
+
+
+@pytest.mark.parametrize("label, issuer", [
+    ("l" * 255, None), ("\U0001F600" * 255, None), ("é" * 255, "é" * 255),
+    ("\U0001F600" * 40, "\U0001F600" * 255),
+])
+def test_totp_setup_with_a_long_label_is_refused_or_answered_never_500(api, make_user, label,
+                                                                       issuer):
+    user_id = make_user("qr")
+    body = {"label": label, **({"issuer": issuer} if issuer else {})}
+    reply = api.post(f"/users/{user_id}/2fa/totp/setup", body)
+    assert reply.status in (200, 400), reply
+    if reply.status == 400:
+        assert reply["code"] == BAD
+
+
+def test_totp_setup_with_the_longest_accepted_label_and_issuer_gives_a_qr_code(api, make_user):
+    from chalicelib.security.totp import MAX_ISSUER_BYTES, MAX_LABEL_BYTES
+
+    user_id = make_user("qrmax")
+    # the worst characters: astral ones, 12 bytes each once percent-encoded
+    label = "\U0001F600" * (MAX_LABEL_BYTES // 12)
+    issuer = "\U0001F4E7" * (MAX_ISSUER_BYTES // 12)
+    reply = api.post(f"/users/{user_id}/2fa/totp/setup", {"label": label, "issuer": issuer})
+    assert reply.status == 200, reply
+    assert reply["qrcode"].startswith("data:image/png;base64,")
+    over = api.post(f"/users/{user_id}/2fa/totp/setup",
+                    {"label": label + "\U0001F600", "issuer": issuer, "fresh": True})
+    assert_bad(over, "label")
+    over = api.post(f"/users/{user_id}/2fa/totp/setup",
+                    {"label": label, "issuer": issuer + "\U0001F600", "fresh": True})
+    assert_bad(over, "issuer")
+    ascii_max = api.post(f"/users/{user_id}/2fa/totp/setup",
+                         {"label": "l" * 255, "issuer": "i" * 255, "fresh": True})
+    assert ascii_max.status == 200, ascii_max
+
+
+@pytest.mark.parametrize("field", ["label", "issuer"])
+def test_totp_label_and_issuer_are_single_line(api, make_user, field):
+    user_id = make_user("qrctl")
+    assert_bad(api.post(f"/users/{user_id}/2fa/totp/setup", {field: "a\nb"}), field)

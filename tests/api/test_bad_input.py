@@ -301,3 +301,48 @@ def test_totp_setup_with_the_longest_accepted_label_and_issuer_gives_a_qr_code(a
 def test_totp_label_and_issuer_are_single_line(api, make_user, field):
     user_id = make_user("qrctl")
     assert_bad(api.post(f"/users/{user_id}/2fa/totp/setup", {field: "a\nb"}), field)
+
+
+# ------------------------------------------------------------- 5. bulk update route
+
+
+def test_bulk_update_takes_the_target_from_the_body(api, account):  # noqa: F811
+    for index in range(3):
+        assert upload_raw(api, account, simple_message(f"m{index}"), query="unseen=true").status == 200
+    reply = api.put(account.messages(), {"message": "1:*", "seen": True})
+    assert reply.json == {"success": True, "updated": 3}
+    assert all(m["seen"] for m in api.get(account.messages())["results"])
+
+
+def test_bulk_update_takes_the_target_from_the_query(api, account):  # noqa: F811
+    assert upload_raw(api, account, simple_message()).status == 200
+    reply = api.put(f"{account.messages()}?message=1", {"flagged": True})
+    assert reply.json == {"success": True, "updated": 1}
+
+
+def test_bulk_move_answers_the_new_uids(api, account):  # noqa: F811
+    for index in range(2):
+        assert upload_raw(api, account, simple_message(f"m{index}")).status == 200
+    trash = trash_of(api, account)
+    reply = api.put(account.messages(), {"message": "1,2", "moveTo": trash})
+    assert reply.status == 200, reply
+    assert reply["mailbox"] == trash and sorted(reply["id"]) == [[1, 1], [2, 2]]
+    assert api.get(account.messages(trash))["total"] == 2
+
+
+@pytest.mark.parametrize("body", [{"seen": True}, {"message": "", "seen": True},
+                                  {"message": "x", "seen": True},
+                                  {"message": "1", "expires": "1e300"}])
+def test_bulk_update_validates_like_the_single_form(api, account, body):  # noqa: F811
+    assert upload_raw(api, account, simple_message()).status == 200
+    assert_bad(api.put(account.messages(), body))
+
+
+def test_bulk_update_of_missing_messages_is_404(api, account):  # noqa: F811
+    reply = api.put(account.messages(), {"message": "7", "seen": True})
+    assert reply.status == 404 and reply["code"] == "MessageNotFound"
+
+
+def test_bulk_update_route_is_in_the_openapi_document(api):
+    doc = api.get("/openapi.json").json
+    assert "put" in doc["paths"]["/users/{user}/mailboxes/{mailbox}/messages"]

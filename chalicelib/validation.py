@@ -12,8 +12,7 @@ import math
 import re
 from typing import Annotated, Any, TypeVar
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      ValidationError)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from chalicelib.errors import InputValidationError
@@ -101,16 +100,16 @@ def has_control(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
-def _single_line(value: str) -> str:
+def _single_line(value: Any) -> Any:
     """Names, addresses, paths, tags and header-like values are one line of text: a control
     character there would cut an IMAP or MIME line, or hide what a value says."""
-    if _CONTROL.search(value):
+    if isinstance(value, str) and _CONTROL.search(value):
         raise PydanticCustomError("line", "must not contain control characters")
     return value
 
 
-def _multi_line(value: str) -> str:
-    if _TEXT_CONTROL.search(value):
+def _multi_line(value: Any) -> Any:
+    if isinstance(value, str) and _TEXT_CONTROL.search(value):
         raise PydanticCustomError(
             "text", "must not contain control characters other than tab and line breaks")
     return value
@@ -202,8 +201,10 @@ def epoch_ms_in_range(value: int) -> int:
     return value
 
 
-Line = Annotated[str, AfterValidator(_single_line)]
-Text = Annotated[str, AfterValidator(_multi_line)]
+# Checked before the string type, so that length constraints added by a field keep their
+# usual messages.
+Line = Annotated[str, BeforeValidator(_single_line)]
+Text = Annotated[str, BeforeValidator(_multi_line)]
 Bool = Annotated[bool, BeforeValidator(_bool)]
 Int = Annotated[int, BeforeValidator(_int)]
 ObjectId = Annotated[str, BeforeValidator(_object_id)]

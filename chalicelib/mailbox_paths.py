@@ -34,7 +34,9 @@ def normalize_path(path: str) -> str:
         raise ValueError(f"must not have more than {MAX_LEVELS} levels")
     if any(len(segment) > MAX_SEGMENT for segment in segments):
         raise ValueError(f"must not have segments longer than {MAX_SEGMENT} characters")
-    if segments[0].upper() == INBOX:
+    # ASCII case only, as IMAP compares INBOX: "ınbox" (dotless i) upper-cases to "INBOX"
+    # but is another folder.
+    if segments[0].isascii() and segments[0].upper() == INBOX:
         segments[0] = INBOX
     return SEPARATOR.join(segments)
 

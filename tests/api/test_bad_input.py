@@ -346,3 +346,45 @@ def test_bulk_update_of_missing_messages_is_404(api, account):  # noqa: F811
 def test_bulk_update_route_is_in_the_openapi_document(api):
     doc = api.get("/openapi.json").json
     assert "put" in doc["paths"]["/users/{user}/mailboxes/{mailbox}/messages"]
+
+
+# ------------------------------------------------------------- odd shapes: never a 500
+
+
+@pytest.mark.parametrize("body", [
+    '{"tags": [1, {}, null]}', '{"name": ["x"]}', '{"quota": "1e3"}', '{"quota": 1.5}',
+    '{"quota": true}', '{"address": {"a": 1}}', '{"username": 12}', '{"password": []}',
+    '{"disabledScopes": "imap,\\u0000"}', '{"language": "\\ud83d\\ude00"}', '[]', '"x"',
+    '{"":1}', '{"ip": "999.1.1.1"}', '{"ip": "\\u0661.1.1.1"}', "{\"a\": 1e-400}",
+    '{"username": "u", "password": "p", "pubKey": "-----BEGIN PGP PUBLIC KEY BLOCK-----"}',
+])
+def test_odd_user_bodies_are_400(api, body):
+    reply = send(api, "POST", "/users", body)
+    assert reply.status == 400, reply
+    assert reply["code"] in (BAD, "UserExistsError")
+
+
+@pytest.mark.parametrize("body", [
+    {"to": [[]]}, {"to": "not an address"}, {"attachments": [{"content": "!!!"}]},
+    {"attachments": [{"content": "aGk=", "contentType": "multipart/mixed"}], "text": "x"},
+    {"raw": "no colon and not base64 \u00fc"}, {"raw": ":"}, {"raw": 12},
+    {"date": "2024-02-30"}, {"date": "Mon, 1 Jan 10000 00:00:00 +0000", "text": "x"},
+    {"date": "9999-12-31T23:59:59-23:59", "text": "x"}, {"date": True, "text": "x"},
+    {"date": [1], "text": "x"}, {"headers": [{"key": "Bad Key", "value": "x"}]},
+    {"headers": [{"key": "Content-Type", "value": "text/html"}], "text": "x"},
+    {"uploadId": "0" * 24}, {"from": {"address": "a@example.com", "x": 1}},
+])
+def test_odd_upload_bodies_are_answered_never_500(api, account, body):  # noqa: F811
+    reply = api.post(account.messages(), body)
+    assert reply.status < 500, reply
+    assert api.get(account.messages()).status == 200
+
+
+@pytest.mark.parametrize("body", [{"expires": True}, {"expires": [1]}, {"expires": {}},
+                                  {"expires": "false"}, {"expires": False},
+                                  {"moveTo": "0" * 24}, {"seen": "maybe"}])
+def test_odd_update_bodies_are_answered_never_500(api, account, body):  # noqa: F811
+    assert upload_raw(api, account, simple_message()).status == 200
+    reply = api.put(f"{account.messages()}/1", body)
+    assert reply.status < 500, reply
+    assert api.get(account.messages()).status == 200

@@ -12,6 +12,8 @@ import idna
 
 _USERNAME = re.compile(r"^[a-z0-9-]+(?:[._=:][a-z0-9-]+)*(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)*)?$")
 _LOCAL_FORBIDDEN = re.compile(r"[\s<>()\[\]\\,;:\"@]")
+# C0, DEL and C1 controls: an address is one line of text wherever it is written.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_username(username: str) -> str:
@@ -42,6 +44,8 @@ def _domain_unicode(domain: str) -> str:
 def split_address(address: str) -> tuple[str, str]:
     """(local part, unicode domain) of a valid address, else ValueError."""
     address = unicodedata.normalize("NFC", address.strip())
+    if _CONTROL.search(address):
+        raise ValueError("invalid address")
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or len(address) > 320 or len(local) > 64:
         raise ValueError("invalid address")

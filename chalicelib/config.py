@@ -2,14 +2,27 @@
 
 Every stage sets these through `.chalice/config.json`; tests and the local runner set
 them before importing the app. Nothing else in the code reads `os.environ`.
+
+A deployed stage (any `STAGE` but `local`) refuses to load without its secrets: the app
+import fails with `ConfigurationError` naming what is missing, rather than signing
+cursors with an empty key or serving an API nobody can call.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Mapping
+
+from chalicelib.security.totp import MAX_ISSUER_BYTES, encoded_length
 
 GIB = 1024 * 1024 * 1024
+MIN_CURSOR_SECRET = 32
+MIN_ACCESS_TOKEN = 16
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a stage that must not run (a secret missing or weak)."""
 
 
 def _flag(value: str | None) -> bool:
@@ -52,7 +65,7 @@ class Settings:
 def settings() -> Settings:
     env = os.environ
     stage = env.get("STAGE", "local")
-    return Settings(
+    return _checked(Settings(
         stage=stage,
         region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
         table_prefix=env.get("TABLE_PREFIX", "wildduck-local-"),
@@ -76,7 +89,30 @@ def settings() -> Settings:
         smtp_ssl=_flag(env.get("SMTP_SSL", "true")),
         service_name=env.get("SERVICE_NAME", "WildDuck Mail"),
         user_token_ttl=int(env.get("USER_TOKEN_TTL", str(24 * 3600))),
-    )
+    ), env)
+
+
+def _checked(config: Settings, env: Mapping[str, str]) -> Settings:
+    """The settings, or ConfigurationError listing every problem at once."""
+    problems: list[str] = []
+    if encoded_length(config.totp_issuer) > MAX_ISSUER_BYTES:
+        problems.append(f"TOTP_ISSUER must take at most {MAX_ISSUER_BYTES} bytes URL-encoded "
+                        "(it is written into QR codes)")
+    if not config.is_local:
+        if len(config.cursor_secret) < MIN_CURSOR_SECRET:
+            problems.append(f"CURSOR_SECRET must be set to a random value of at least "
+                            f"{MIN_CURSOR_SECRET} characters (it signs paging cursors)")
+        # Without a token every request is refused (access.check_access), so a stage
+        # without one is a mistake unless it is meant to run only its scheduled jobs.
+        if not config.access_token and not _flag(env.get("ALLOW_NO_ACCESS_TOKEN")):
+            problems.append("ACCESS_TOKEN must be set (or ALLOW_NO_ACCESS_TOKEN=true to run "
+                            "with the API closed)")
+        elif config.access_token and len(config.access_token) < MIN_ACCESS_TOKEN:
+            problems.append(f"ACCESS_TOKEN must be at least {MIN_ACCESS_TOKEN} characters")
+    if problems:
+        raise ConfigurationError(f"stage {config.stage!r} is not configured: "
+                                 + "; ".join(problems))
+    return config
 
 
 def reset_settings() -> None:

@@ -15,9 +15,9 @@ MAX_LEVELS = 128
 MAX_SEGMENT = 512
 MAX_MAILBOXES = 1500
 
-# IMAP cannot carry control characters in a mailbox name, and keeping them out lets the
-# store use them nowhere by accident.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# IMAP cannot carry control characters (C0, DEL, C1) in a mailbox name, and keeping them
+# out lets the store use them nowhere by accident.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_path(path: str) -> str:
@@ -34,7 +34,9 @@ def normalize_path(path: str) -> str:
         raise ValueError(f"must not have more than {MAX_LEVELS} levels")
     if any(len(segment) > MAX_SEGMENT for segment in segments):
         raise ValueError(f"must not have segments longer than {MAX_SEGMENT} characters")
-    if segments[0].upper() == INBOX:
+    # ASCII case only, as IMAP compares INBOX: "ınbox" (dotless i) upper-cases to "INBOX"
+    # but is another folder.
+    if segments[0].isascii() and segments[0].upper() == INBOX:
         segments[0] = INBOX
     return SEPARATOR.join(segments)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import inspect
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from pydantic import BaseModel
 
 from chalicelib import logs
 from chalicelib.errors import DomainError, InputValidationError
-from chalicelib.validation import parse
+from chalicelib.validation import (MAX_FORM_FIELDS, check_body_size, check_values, load_json,
+                                   parse)
 
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -96,28 +96,36 @@ def _body_params(request: Any, raw_body: str | None) -> dict[str, Any]:
     raw = request.raw_body or b""
     if not raw:
         return {}
+    check_body_size(raw)
     content_type = (request.headers.get("content-type") or "application/json").split(";")[0]
     content_type = content_type.strip().lower()
     if raw_body and content_type == "message/rfc822":
         return {raw_body: raw}
     if content_type == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InputValidationError({"body": "request body is not valid JSON"}) from None
+        try:
+            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
+                                  max_num_fields=MAX_FORM_FIELDS))
+        except ValueError:
+            raise InputValidationError(
+                {"body": f"request body has more than {MAX_FORM_FIELDS} fields"}) from None
+    body = load_json(raw)
     if not isinstance(body, dict):
         raise InputValidationError({"body": "request body must be a JSON object"})
     return body
 
 
 def merged_params(request: Any, raw_body: str | None = None) -> dict[str, Any]:
-    """Body, then query string, then path: a body can never override a path value."""
+    """Body, then query string, then path: a body can never override a path value.
+
+    Every value is checked once here (depth, count, lone surrogates), whichever of the
+    three it came from, so no schema or service sees text that cannot be encoded.
+    """
     params = _body_params(request, raw_body)
     for key, value in (request.query_params or {}).items():
         if key != "accessToken":  # transport for the access check, not a parameter
             params[key] = value
     params.update(request.uri_params or {})
+    check_values(params)
     return params
 
 

@@ -111,6 +111,14 @@ def update_messages(params: UpdateMessages) -> dict[str, Any]:
                                               changes)}
 
 
+@endpoint(bp, MESSAGES, "PUT", UpdateMessages,
+          summary="Update or move the messages named by `message` (id, list or range)")
+def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
+    """The form of the update whose target comes in the body or query string (`message`),
+    for clients that send ranges such as `1:*` outside the URL path."""
+    return update_messages(params)
+
+
 @endpoint(bp, MESSAGE, "DELETE", DeleteMessage, summary="Delete a message (to the archive)")
 def delete_message(params: DeleteMessage) -> dict[str, Any]:
     archive.delete(params.user, params.mailbox, params.message)

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from email import policy, quoprimime
 from email.generator import BytesGenerator
+from email.header import Header
 from email.headerregistry import Address as HeaderAddress
 from email.message import MIMEPart
 from email.utils import format_datetime
@@ -22,8 +23,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from chalicelib.mail.decode import Address, b64decode
 
-_POLICY = policy.SMTP.clone(cte_type="7bit")
-_UTF8_POLICY = policy.SMTPUTF8.clone(cte_type="7bit")
+# Address headers are written pre-folded (`_address_header`) and stored raw; with
+# refold_source "none" the generator keeps them as written. Every other header is a header
+# object, which the policy folds as usual.
+_POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
+_UTF8_POLICY = policy.SMTPUTF8.clone(cte_type="7bit", refold_source="none")
+_MAX_LINE = 78
+# RFC 5322 specials (and the space-free forms of the quoted-string delimiters): a display
+# name holding one of these has to be quoted.
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 _ADDRESS_FIELDS = ("From", "To", "Cc", "Bcc", "Reply-To")
 # Headers the MIME structure owns; custom values for them would corrupt the message.
@@ -47,6 +55,50 @@ def _header_address(value: Mapping[str, Any]) -> HeaderAddress:
     if not at:
         raise ValueError(f"not an email address: {address!r}")
     return HeaderAddress(display_name=name, username=local, domain=_ascii_domain(domain))
+
+
+def _display_name(name: str, utf8: bool) -> str:
+    """A display name as header text: as is, quoted, or as RFC 2047 encoded words.
+
+    Non-ASCII names are encoded (unless the message is SMTPUTF8 anyway), and so is an
+    ASCII name that looks like an encoded word, so that a reader decodes exactly `name`.
+    """
+    printable = all(" " <= char <= "~" or (utf8 and char > "\x9f") for char in name)
+    if printable and "=?" not in name:
+        if _SPECIALS.search(name):
+            return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return name
+    return Header(name, "utf-8").encode(maxlinelen=76).replace("\n", "")
+
+
+def _address_header(name: str, addresses: Sequence[HeaderAddress], utf8: bool) -> str:
+    """The value of an address header, folded at spaces between whole tokens.
+
+    The stdlib folder can put the comma between two addresses inside an encoded word
+    (`=?utf-8?q?=2C?=`) when a display name needs encoding, which merges the addresses
+    for every reader; building the list ourselves keeps each separator a plain comma.
+    """
+    tokens: list[str] = []
+    for index, address in enumerate(addresses):
+        words = _display_name(address.display_name, utf8).split(" ") \
+            if address.display_name else []
+        words = [word for word in words if word]
+        words.append(f"<{address.addr_spec}>" if words else address.addr_spec)
+        if index < len(addresses) - 1:
+            words[-1] += ","
+        tokens += words
+    lines = [""]
+    width = len(name) + 2  # "To: "
+    for token in tokens:
+        if lines[-1].strip() and width + 1 + len(token) > _MAX_LINE:
+            lines.append(" ")  # a continuation line starts with white space
+            width = 1
+        elif lines[-1].strip():
+            lines[-1] += " "
+            width += 1
+        lines[-1] += token
+        width += len(token)
+    return "\n".join(lines)
 
 
 def _addresses(values: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None) -> list[HeaderAddress]:
@@ -200,14 +252,21 @@ def compose_message(
     overridden = {key.lower() for key, _ in custom}
 
     message = _body(text, html, list(attachments or []))
-    utf8 = any(not a.username.isascii() for values in fields.values() for a in values)
+    utf8 = any(not a.addr_spec.isascii() for values in fields.values() for a in values)
     if utf8:
         message.policy = _UTF8_POLICY
     content_headers = list(message.items())
     for name in list(message.keys()):
         del message[name]
     for name, value in generated:
-        if name.lower() not in overridden:
+        if name.lower() in overridden:
+            continue
+        if name in _ADDRESS_FIELDS:
+            message.set_raw(name, _address_header(name, value, utf8))
+        elif name == "Subject" and "=?" in value:
+            # Written as is, text shaped like an encoded word would be decoded by readers.
+            message.set_raw(name, Header(value, "utf-8", header_name=name).encode())
+        else:
             message[name] = value
     for name, value in custom:
         message[name] = value

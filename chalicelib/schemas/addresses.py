@@ -9,9 +9,9 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Address, Tags
-from chalicelib.validation import Bool, ListingSchema, ObjectId, Schema
+from chalicelib.validation import Bool, Line, ListingSchema, ObjectId, Schema
 
-Name = Annotated[str, Field(max_length=256)]
+Name = Annotated[Line, Field(max_length=256)]
 
 
 def _only_true(value: bool) -> bool:
@@ -30,7 +30,7 @@ def _url_decoded(value: Any) -> Any:
 
 
 class SearchAddresses(ListingSchema):
-    query: Annotated[str, Field(max_length=320)] | None = None
+    query: Annotated[Line, Field(max_length=320)] | None = None
 
 
 class ResolveAddress(Schema):

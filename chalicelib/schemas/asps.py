@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from chalicelib.validation import AuditSchema, Bool, CsvList, Int, ObjectId, Schema
+from chalicelib.validation import AuditSchema, Bool, CsvList, Int, Line, ObjectId, Schema
 
 ASP_SCOPES = ("imap", "pop3", "smtp")
 ALL = "*"
@@ -25,7 +25,7 @@ def _asp_scopes(value: list[str]) -> list[str]:
 
 
 AspScopes = Annotated[CsvList, AfterValidator(_asp_scopes)]
-Description = Annotated[str, Field(min_length=1, max_length=255)]
+Description = Annotated[Line, Field(min_length=1, max_length=255)]
 # 0 or an empty string mean "does not expire", as in WildDuck.
 Ttl = Annotated[Int, Field(ge=0, le=TEN_YEARS)]
 

@@ -7,16 +7,17 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Scope
-from chalicelib.validation import AuditSchema, Bool, IpAddress, ListingSchema, ObjectId, Session
+from chalicelib.validation import (AuditSchema, Bool, IpAddress, Line, ListingSchema, ObjectId,
+                                   Session)
 
 
 class Authenticate(AuditSchema):
-    username: Annotated[str, Field(min_length=1, max_length=320)]
+    username: Annotated[Line, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     scope: Scope = "master"
-    protocol: Annotated[str, Field(max_length=64)] | None = None
+    protocol: Annotated[Line, Field(max_length=64)] | None = None
     token: Bool = False
-    appId: Annotated[str, Field(max_length=256)] | None = None
+    appId: Annotated[Line, Field(max_length=256)] | None = None
 
     @field_validator("token")
     @classmethod
@@ -33,6 +34,6 @@ class RevokeToken(AuditSchema):
 
 class AuthlogQuery(ListingSchema):
     user: ObjectId
-    action: Annotated[str, Field(max_length=64)] | None = None
+    action: Annotated[Line, Field(max_length=64)] | None = None
     sess: Session | None = None
     ip: IpAddress | None = None

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from chalicelib import addressing
-from chalicelib.validation import CsvList
+from chalicelib.validation import CsvList, Line, has_control
 
 SCOPES = ("master", "imap", "pop3", "smtp")
 
@@ -51,6 +51,8 @@ def _tags(value: list[str]) -> list[str]:
         raise PydanticCustomError("tags", f"must not have more than {MAX_TAGS} tags")
     if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         raise PydanticCustomError("tags", f"must not be longer than {MAX_TAG_LENGTH} characters")
+    if any(has_control(tag) for tag in tags):
+        raise PydanticCustomError("tags", "must not contain control characters")
     return tags
 
 
@@ -69,7 +71,7 @@ def _language(value: Any) -> Any:
 
 Username = Annotated[str, BeforeValidator(_username)]
 Address = Annotated[str, BeforeValidator(_address)]
-Password = Annotated[Annotated[str, Field(max_length=256)] | None, BeforeValidator(_password)]
+Password = Annotated[Annotated[Line, Field(max_length=256)] | None, BeforeValidator(_password)]
 Tags = Annotated[CsvList, AfterValidator(_tags)]
 Scopes = Annotated[CsvList, AfterValidator(_scopes)]
 Language = Annotated[str, BeforeValidator(_language), Field(pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$")]

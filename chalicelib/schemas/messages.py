@@ -1,6 +1,7 @@
 """Schemas of the message, archive and quota endpoints."""
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -10,20 +11,23 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from chalicelib import addressing
-from chalicelib.validation import AuditSchema, Bool, ListingSchema, ObjectId, Schema
+from chalicelib.validation import (AuditSchema, Bool, Line, ListingSchema, ObjectId, Schema, Text,
+                                   epoch_ms_in_range, has_control)
 
 
 def _epoch_ms(value: Any) -> Any:
-    """ISO 8601, RFC 2822 or epoch milliseconds -> epoch milliseconds."""
+    """ISO 8601, RFC 2822 or epoch milliseconds -> epoch milliseconds in 1970..9999."""
     if value == "" or value is None:
         raise PydanticUseDefault()
     if isinstance(value, bool):
         raise PydanticCustomError("date", "must be a date")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("date", "must be a date")
     if isinstance(value, (int, float)):
-        return int(value)
+        return epoch_ms_in_range(int(value))
     text = str(value).strip()
     if re.fullmatch(r"\d{1,15}", text):
-        return int(text)
+        return epoch_ms_in_range(int(text))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -34,9 +38,10 @@ def _epoch_ms(value: Any) -> Any:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     try:
-        return int(moment.timestamp() * 1000)
+        epoch_ms = int(moment.timestamp() * 1000)
     except (OverflowError, ValueError):
         raise PydanticCustomError("date", "must be a date") from None
+    return epoch_ms_in_range(epoch_ms)
 
 
 def _expires(value: Any) -> Any:
@@ -83,6 +88,8 @@ def _address(value: Any) -> Any:
     name = value.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 256):
         raise PydanticCustomError("address", "name must be a string of at most 256 characters")
+    if name and has_control(name):
+        raise PydanticCustomError("address", "name must not contain control characters")
     return {"name": name or "", "address": address}
 
 
@@ -115,16 +122,16 @@ Order = Literal["asc", "desc"]
 
 
 class AttachmentIn(Schema):
-    filename: Annotated[str, Field(max_length=255)] | None = None
+    filename: Annotated[Line, Field(max_length=255)] | None = None
     contentType: Annotated[str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")] | None = None
     content: Annotated[str, Field(max_length=60 * 1024 * 1024)]
-    cid: Annotated[str, Field(max_length=255)] | None = None
+    cid: Annotated[Line, Field(max_length=255)] | None = None
     contentDisposition: Literal["inline", "attachment"] | None = None
 
 
 class HeaderIn(Schema):
     key: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[!-9;-~]+$")]
-    value: Annotated[str, Field(max_length=998)] = ""
+    value: Annotated[Line, Field(max_length=998)] = ""
 
 
 class UploadMessage(AuditSchema):
@@ -137,9 +144,9 @@ class UploadMessage(AuditSchema):
     cc: AddressList | None = None
     bcc: AddressList | None = None
     replyTo: AddressList | None = None
-    subject: Annotated[str, Field(max_length=2048)] | None = None
-    text: Annotated[str, Field(max_length=10 * 1024 * 1024)] | None = None
-    html: Annotated[str, Field(max_length=10 * 1024 * 1024)] | None = None
+    subject: Annotated[Line, Field(max_length=2048)] | None = None
+    text: Annotated[Text, Field(max_length=10 * 1024 * 1024)] | None = None
+    html: Annotated[Text, Field(max_length=10 * 1024 * 1024)] | None = None
     attachments: Annotated[list[AttachmentIn], Field(max_length=100)] | None = None
     headers: Annotated[list[HeaderIn], Field(max_length=100)] | None = None
     unseen: Bool = False

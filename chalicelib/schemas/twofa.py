@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticUseDefault
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError, PydanticUseDefault
 
-from chalicelib.validation import AuditSchema, Bool, ObjectId
+from chalicelib.security.totp import MAX_ISSUER_BYTES, MAX_LABEL_BYTES, encoded_length
+from chalicelib.validation import AuditSchema, Bool, Line, ObjectId
 
 
 def _blank_is_absent(value: Any) -> Any:
@@ -15,13 +16,27 @@ def _blank_is_absent(value: Any) -> Any:
     return value
 
 
+def _fits(limit: int) -> Any:
+    """Label and issuer go into the otpauth URI of a QR code, whose size is capped: bound
+    them by their percent-encoded size, so 255 letters fit but not 255 emoji."""
+    def check(value: str) -> str:
+        if encoded_length(value) > limit:
+            raise PydanticCustomError(
+                "qr", f"is too long for a QR code (at most {limit} bytes once URL-encoded)")
+        return value
+    return AfterValidator(check)
+
+
 TotpToken = Annotated[str, Field(pattern=r"^\s*(\d\s*){6}$")]
-Label = Annotated[str, BeforeValidator(_blank_is_absent), Field(max_length=255)]
+Label = Annotated[Line, BeforeValidator(_blank_is_absent), Field(max_length=255),
+                  _fits(MAX_LABEL_BYTES)]
+Issuer = Annotated[Line, BeforeValidator(_blank_is_absent), Field(max_length=255),
+                   _fits(MAX_ISSUER_BYTES)]
 
 
 class TotpSetup(AuditSchema):
     user: ObjectId
-    issuer: Label | None = None
+    issuer: Issuer | None = None
     label: Label | None = None
     fresh: Bool = False
 

@@ -6,16 +6,17 @@ from typing import Annotated
 from pydantic import Field
 
 from chalicelib.schemas.common import Address, Language, Password, Scopes, Tags, Username
-from chalicelib.validation import AuditSchema, Bool, Int, ListingSchema, ObjectId, Schema
+from chalicelib.validation import (AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema,
+                                   Text)
 
 Quota = Annotated[Int, Field(ge=0, le=2**53 - 1)]
 Counter = Annotated[Int, Field(ge=0, le=1_000_000)]
-PubKey = Annotated[str, Field(max_length=65536)]
-Name = Annotated[str, Field(max_length=256)]
+PubKey = Annotated[Text, Field(max_length=65536)]
+Name = Annotated[Line, Field(max_length=256)]
 
 
 class ListUsers(ListingSchema):
-    query: Annotated[str, Field(max_length=256)] | None = None
+    query: Annotated[Line, Field(max_length=256)] | None = None
     tags: Tags | None = None
     requiredTags: Tags | None = None
 
@@ -70,7 +71,7 @@ class DeleteUser(AuditSchema):
 
 class Logout(Schema):
     user: ObjectId
-    reason: Annotated[str, Field(max_length=256)] | None = None
+    reason: Annotated[Line, Field(max_length=256)] | None = None
 
 
 class ResetPassword(AuditSchema):

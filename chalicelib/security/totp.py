@@ -12,8 +12,16 @@ import io
 import re
 import secrets
 import time
+from urllib.parse import quote
 
 _INTERVAL = 30
+# A QR code holds at most 2331 bytes in byte mode at error correction M (version 40).
+# The URI is `otpauth://totp/<issuer>:<label>?secret=<32>&issuer=<issuer>`, label and
+# issuer percent-encoded, so these budgets (of encoded bytes) keep the longest URI at
+# 64 + 1024 + 2 * 512 = 2112 bytes: every label and issuer the API accepts fits.
+QR_CAPACITY_BYTES = 2331
+MAX_LABEL_BYTES = 1024
+MAX_ISSUER_BYTES = 512
 _TOKEN_RE = re.compile(r"^[0-9]{6}$")
 _WHITESPACE_RE = re.compile(r"\s+")
 
@@ -30,12 +38,31 @@ def otpauth_uri(seed: str, label: str, issuer: str) -> str:
     return str(pyotp.TOTP(seed).provisioning_uri(name=label, issuer_name=issuer))
 
 
+def encoded_length(text: str) -> int:
+    """Bytes `text` takes in an otpauth URI (UTF-8, every reserved byte percent-encoded)."""
+    return len(quote(text, safe=""))
+
+
 def qr_data_url(text: str) -> str:
-    """PNG QR code of `text` as a data URL, drawn with PyPNG so Pillow is not needed."""
+    """PNG QR code of `text` as a data URL, drawn with PyPNG so Pillow is not needed.
+
+    The text is one byte-mode segment: the library's optimizer would split it into
+    mode runs whose headers can cost more than they save, so the capacity would depend on
+    the characters. In byte mode anything up to `QR_CAPACITY_BYTES` fits; longer text is a
+    ValueError (callers bound their input so that it cannot happen).
+    """
     import qrcode
     from qrcode.image.pure import PyPNGImage
+    from qrcode.util import MODE_8BIT_BYTE, QRData
 
-    image = qrcode.make(text, image_factory=PyPNGImage)
+    data = text.encode("utf-8")
+    if len(data) > QR_CAPACITY_BYTES:
+        raise ValueError(f"a QR code holds at most {QR_CAPACITY_BYTES} bytes")
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
+                         image_factory=PyPNGImage)
+    code.add_data(QRData(data, mode=MODE_8BIT_BYTE, check_data=False))
+    code.make(fit=True)
+    image = code.make_image()
     buffer = io.BytesIO()
     image.save(buffer)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

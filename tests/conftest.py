@@ -153,3 +153,11 @@ def make_user(api: Api) -> Any:
         assert reply.status == 200, reply
         return reply["id"]
     return create
+
+
+@pytest.fixture
+def account(make_user: Any) -> Any:
+    """An account with its default mailboxes (ids by path) and a main address."""
+    from tests.support import Account, mailbox_ids
+    user_id = make_user("mailuser", address="mailuser@example.com")
+    return Account(user_id, mailbox_ids(user_id))

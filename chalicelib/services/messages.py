@@ -23,6 +23,7 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AttachmentNotFound, InputValidationError,
                                MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
+from chalicelib.validation import MAX_DATE_MS
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
                              normalize_subject, parse_message, thread_key_candidates)
 from chalicelib.services import idempotency, users
@@ -193,7 +194,7 @@ def _build_item(user_id: str, msgid: str, idate: int, parsed: ParsedMessage, thr
     external = (bodies_size > INLINE_BODIES_BYTES
                 or max(len(to), len(cc), len(bcc)) > INLINE_ADDRESSES
                 or len(references) > INLINE_REFERENCES or len(attachments) > INLINE_ATTACHMENTS)
-    hdate = int(parsed.date.timestamp() * 1000) if parsed.date else idate
+    hdate = _in_date_range(int(parsed.date.timestamp() * 1000)) if parsed.date else idate
     content_type = {"value": _clean(parsed.content_type.get("value"), 255),
                     "params": {_clean(k, 64): _clean(str(v), 255)
                                for k, v in list(parsed.content_type.get("params", {}).items())[:20]}}
@@ -215,6 +216,11 @@ def _build_item(user_id: str, msgid: str, idate: int, parsed: ParsedMessage, thr
               "references": references, "attachments": [_compact(a) for a in attachments]} \
         if external else None
     return item, bodies
+
+
+def _in_date_range(epoch_ms: int) -> int:
+    """Dates a Date header may claim but no view can show are pinned to the range."""
+    return max(0, min(epoch_ms, MAX_DATE_MS))
 
 
 def _compact(value: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +282,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     plain = parse_message(message.raw)
     id_keys, subject_key = _thread_keys(user_id, plain)
     lookup_keys = id_keys + ([subject_key] if subject_key else [])
-    idate = max(0, min(message.idate if message.idate is not None else now_ms(), 10 ** 14))
+    idate = _in_date_range(message.idate if message.idate is not None else now_ms())
     msgid = new_id()
     raw_key = blobs.raw_key(user_id, idate, msgid)
     body_key = blobs.bodies_key(user_id, idate, msgid)

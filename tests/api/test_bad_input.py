@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.messages.conftest import account, simple_message, upload_raw  # noqa: F401
+from tests.support import simple_message, upload_raw
 
 BAD = "InputValidationError"
 
@@ -388,3 +388,24 @@ def test_odd_update_bodies_are_answered_never_500(api, account, body):  # noqa: 
     reply = api.put(f"{account.messages()}/1", body)
     assert reply.status < 500, reply
     assert api.get(account.messages()).status == 200
+
+
+def test_the_last_millisecond_of_9999_is_stored_as_given(api, make_user):
+    from tests.support import mailbox_ids
+    user_id = make_user("lastdate")
+    inbox = mailbox_ids(user_id)["INBOX"]
+    path = f"/users/{user_id}/mailboxes/{inbox}/messages"
+    stored = api.post(path, {"subject": "s", "text": "t", "date": "9999-12-31T23:59:59.999Z"})
+    assert stored.status == 200, stored
+    listed = api.get(path)["results"][0]
+    assert listed["idate"] == "9999-12-31T23:59:59.999Z"
+
+
+def test_a_date_header_beyond_the_range_is_shown_at_its_edge(api, make_user):
+    from tests.support import mailbox_ids
+    user_id = make_user("farheader")
+    inbox = mailbox_ids(user_id)["INBOX"]
+    raw = "From: a@example.com\r\nDate: Mon, 1 Jan 1900 00:00:00 +0000\r\nSubject: old\r\n\r\nx\r\n"
+    assert api.post(f"/users/{user_id}/mailboxes/{inbox}/messages", {"raw": raw}).status == 200
+    listed = api.get(f"/users/{user_id}/mailboxes/{inbox}/messages")["results"][0]
+    assert listed["date"] == "1970-01-01T00:00:00.000Z"

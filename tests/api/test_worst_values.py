@@ -15,7 +15,7 @@ import pytest
 
 from chalicelib import mailbox_paths
 from chalicelib.validation import MAX_DATE_MS
-from tests.messages.conftest import mailbox_ids
+from tests.support import mailbox_ids
 
 # Characters chosen to break byte/char confusions, normalization and bidi handling.
 ASTRAL = "\U0001D54F"          # mathematical double-struck X (4 bytes in UTF-8, 2 UTF-16 units)

@@ -4,6 +4,10 @@ Starts a moto server on loopback as the embedded DynamoDB/S3/SES/KMS, creates th
 tables and bucket from infra/tables.yaml, then runs `chalice local` against it. One
 status line per component; Ctrl-C stops everything. Moto keeps its data in memory, so
 nothing is written inside the project directory (which `chalice local` watches).
+
+Moto answers one request at a time (devstack/serialmoto.py), so every DynamoDB request
+and transaction is atomic as in DynamoDB, and backs up only what a transaction touches
+(devstack/motopatch.py), so memory stays flat under transactional load.
 """
 from __future__ import annotations
 
@@ -68,16 +72,17 @@ def main() -> int:
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    sys.path.insert(0, str(ROOT))
+    from devstack.motopatch import install as install_moto_patch
+    from devstack.serialmoto import SerialMotoServer
+    from devstack.tables import create_all, ensure_kms_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    install_moto_patch()  # the server runs in this process: patch its backend class
+    moto = SerialMotoServer("127.0.0.1", moto_port)
     moto.start()
     _status("moto", "ready", f"{endpoint} (DynamoDB, Streams, S3, SES, KMS; data in memory)")
-
-    sys.path.insert(0, str(ROOT))
-    from devstack.tables import create_all, ensure_kms_key
 
     region = aws_env["AWS_DEFAULT_REGION"]
     tables = create_all(stage_env["TABLE_PREFIX"], stage_env["MAIL_BUCKET"], region)

@@ -1,9 +1,10 @@
 """`make run`: the local stack in the foreground.
 
 Starts a moto server on loopback as the embedded DynamoDB/S3/SES/KMS, creates the
-tables and bucket from infra/tables.yaml, then runs `chalice local` against it. One
-status line per component; Ctrl-C stops everything. Moto keeps its data in memory, so
-nothing is written inside the project directory (which `chalice local` watches).
+tables and bucket from infra/tables.yaml, then runs the app under chalice's local
+gateway (devstack/api_server.py) against it. One status line per component; Ctrl-C (or
+SIGTERM) stops everything. Moto keeps its data in memory, so nothing is written inside
+the project directory.
 
 Moto answers one request at a time (devstack/serialmoto.py), so every DynamoDB request
 and transaction is atomic as in DynamoDB, and backs up only what a transaction touches
@@ -90,13 +91,12 @@ def main() -> int:
     _status("tables", "ready", f"{len(tables)} tables and bucket {stage_env['MAIL_BUCKET']} "
                                "from infra/tables.yaml")
 
-    chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen(
-        [str(chalice), "local", "--stage", "local", "--host", "127.0.0.1",
-         "--port", str(args.port), "--no-autoreload"],
+        [sys.executable, "-m", "devstack.api_server", "--stage", "local",
+         "--host", "127.0.0.1", "--port", str(args.port)],
         cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if not _wait_for_port(args.port, api):
-        _status("api", "failed", "chalice local did not start (see its output above)")
+        _status("api", "failed", "the API server did not start (see its output above)")
         api.terminate()
         moto.stop()
         return 1

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,6 +30,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _kill_group(pid: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 @contextmanager
 def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Start the local stack, yield its base URL, and stop it with SIGINT (as Ctrl-C).
@@ -42,7 +47,8 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
            if not k.startswith("AWS_") and k not in _INHERITED}
     env.update({"PORT": str(port), "ACCESS_TOKEN": TOKEN, **(extra_env or {})})
     process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)  # a group of its own, to kill if stuck
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 90
@@ -52,7 +58,7 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         if "[api    ] ready" in line or process.poll() is not None:
             break
     if not any("[api    ] ready" in line for line in lines):
-        process.kill()
+        _kill_group(process.pid)
         raise AssertionError("".join(lines) + "".join(process.stdout))
     assert any("[tables ] ready" in line for line in lines)
     drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
@@ -61,7 +67,11 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)
+            raise
         drain.join(timeout=5)
         assert "[moto   ] stopped" in "".join(lines[-20:]), "".join(lines[-50:])
 

@@ -1,9 +1,14 @@
 """`make run`: the local stack in the foreground.
 
 Starts a moto server on loopback as the embedded DynamoDB/S3/SES/KMS, creates the
-tables and bucket from infra/tables.yaml, then runs `chalice local` against it. One
-status line per component; Ctrl-C stops everything. Moto keeps its data in memory, so
-nothing is written inside the project directory (which `chalice local` watches).
+tables and bucket from infra/tables.yaml, then runs the app under chalice's local
+gateway (devstack/api_server.py) against it. One status line per component; Ctrl-C (or
+SIGTERM) stops everything. Moto keeps its data in memory, so nothing is written inside
+the project directory.
+
+Moto answers one request at a time (devstack/serialmoto.py), so every DynamoDB request
+and transaction is atomic as in DynamoDB, and backs up only what a transaction touches
+(devstack/motopatch.py), so memory stays flat under transactional load.
 """
 from __future__ import annotations
 
@@ -68,16 +73,17 @@ def main() -> int:
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    sys.path.insert(0, str(ROOT))
+    from devstack.motopatch import install as install_moto_patch
+    from devstack.serialmoto import SerialMotoServer
+    from devstack.tables import create_all, ensure_kms_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    install_moto_patch()  # the server runs in this process: patch its backend class
+    moto = SerialMotoServer("127.0.0.1", moto_port)
     moto.start()
     _status("moto", "ready", f"{endpoint} (DynamoDB, Streams, S3, SES, KMS; data in memory)")
-
-    sys.path.insert(0, str(ROOT))
-    from devstack.tables import create_all, ensure_kms_key
 
     region = aws_env["AWS_DEFAULT_REGION"]
     tables = create_all(stage_env["TABLE_PREFIX"], stage_env["MAIL_BUCKET"], region)
@@ -85,13 +91,12 @@ def main() -> int:
     _status("tables", "ready", f"{len(tables)} tables and bucket {stage_env['MAIL_BUCKET']} "
                                "from infra/tables.yaml")
 
-    chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen(
-        [str(chalice), "local", "--stage", "local", "--host", "127.0.0.1",
-         "--port", str(args.port), "--no-autoreload"],
+        [sys.executable, "-m", "devstack.api_server", "--stage", "local",
+         "--host", "127.0.0.1", "--port", str(args.port)],
         cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if not _wait_for_port(args.port, api):
-        _status("api", "failed", "chalice local did not start (see its output above)")
+        _status("api", "failed", "the API server did not start (see its output above)")
         api.terminate()
         moto.stop()
         return 1

@@ -1,0 +1,142 @@
+"""Parallel requests against the local stack keep DynamoDB's guarantees.
+
+Real DynamoDB applies every request, and every transaction, atomically; the API's
+correctness under concurrency (unique usernames, unique uids, exact counters) rests on
+that. These tests fire bursts of parallel HTTP requests at `devstack.run` and check the
+outcome as a client would see it: no 5xx, no reset connection, no duplicate, nothing
+lost, counters equal to a recount.
+
+`RACE_ROUNDS` sets the rounds per race (default 20). The upload race also stops starting
+rounds once it has run `RACE_UPLOAD_BUDGET` seconds (default 30, at least 3 rounds): while
+parallel uploads to one mailbox retry each other's uid (about 7 s a round on 2 cores),
+20 rounds would take over two minutes; once uploads stop conflicting, 20 fit the budget.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from tests.e2e.stack import call, local_stack
+
+ROUNDS = int(os.environ.get("RACE_ROUNDS", "20"))
+UPLOAD_BUDGET = float(os.environ.get("RACE_UPLOAD_BUDGET", "30"))
+MIN_UPLOAD_ROUNDS = 3
+WORKERS = 64
+USER_RACERS = 20
+UPLOADS = 50
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[str]:
+    # Password hashing is not under test here; the fast profile packs the racers closer.
+    with local_stack({"PASSWORD_HASH_PROFILE": "fast"}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(WORKERS) as executor:
+        yield executor
+
+
+Outcome = requests.Response | requests.ConnectionError
+
+
+def _burst(pool: ThreadPoolExecutor, base: str,
+           calls: list[tuple[str, str, Any]]) -> list[Outcome]:
+    """Send all calls at once (a barrier releases them together), each on its own connection."""
+    barrier = threading.Barrier(len(calls))
+
+    def one(method: str, path: str, body: Any) -> Outcome:
+        barrier.wait(timeout=60)
+        try:
+            return call(base, method, path, body)
+        except requests.ConnectionError as error:  # reset, refused or aborted
+            return error
+
+    futures = [pool.submit(one, *c) for c in calls]
+    return [f.result() for f in futures]
+
+
+def _server_failures(outcomes: list[Outcome]) -> list[str]:
+    return [repr(o) if isinstance(o, Exception) else f"{o.status_code} {o.text[:200]}"
+            for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+
+
+def _new_user(base: str) -> tuple[str, str]:
+    created = call(base, "POST", "/users", {"username": f"up{uuid.uuid4().hex[:12]}",
+                                            "password": "secretpass"})
+    assert created.status_code == 200, created.text
+    user = created.json()["id"]
+    boxes = call(base, "GET", f"/users/{user}/mailboxes").json()["results"]
+    return user, next(b["id"] for b in boxes if b["path"] == "INBOX")
+
+
+def test_128_parallel_connections_are_served(stack: str) -> None:
+    """The API server's listen backlog and threads take a burst without resets."""
+    with ThreadPoolExecutor(128) as wide:
+        outcomes = _burst(wide, stack, [("GET", "/users/000000000000000000000000", None)] * 128)
+    assert _server_failures(outcomes) == []
+    assert {o.status_code for o in outcomes if not isinstance(o, Exception)} == {404}
+
+
+def test_one_username_raced_by_many_creates_one_account(stack: str,
+                                                        pool: ThreadPoolExecutor) -> None:
+    for _ in range(ROUNDS):
+        name = f"race{uuid.uuid4().hex[:12]}"
+        body = {"username": name, "password": "secretpass"}
+        outcomes = _burst(pool, stack, [("POST", "/users", body)] * USER_RACERS)
+        assert _server_failures(outcomes) == []
+        answers = sorted((o.status_code, o.json().get("code")) for o in outcomes
+                         if not isinstance(o, Exception))
+        assert answers == [(200, None)] + [(400, "UserExistsError")] * (USER_RACERS - 1)
+        found = call(stack, "GET", f"/users?query={name}").json()
+        assert [r["username"] for r in found["results"]] == [name]
+
+
+def test_parallel_uploads_to_one_mailbox_lose_nothing(stack: str,
+                                                      pool: ThreadPoolExecutor) -> None:
+    conflicts = rounds = 0
+    deadline = time.monotonic() + UPLOAD_BUDGET
+    for round_no in range(ROUNDS):
+        if round_no >= MIN_UPLOAD_ROUNDS and time.monotonic() > deadline:
+            break
+        rounds += 1
+        user, inbox = _new_user(stack)
+        path = f"/users/{user}/mailboxes/{inbox}/messages"
+        uploads = [("POST", path, {"raw": f"From: a@example.com\r\nSubject: {n}\r\n\r\n"
+                                          f"body {n}{'.' * (n * 7 + round_no)}\r\n"})
+                   for n in range(UPLOADS)]
+        outcomes = _burst(pool, stack, uploads)
+        assert _server_failures(outcomes) == []
+        stored = [o.json()["message"] for o in outcomes if o.status_code == 200]
+        refused = [(o.status_code, o.json().get("code")) for o in outcomes if o.status_code != 200]
+        assert set(refused) <= {(409, "ConcurrentUpdate")}, refused
+        conflicts += len(refused)
+        uids = [m["id"] for m in stored]
+        assert len(set(uids)) == len(uids), sorted(uids)
+
+        listing = call(stack, "GET", f"{path}?limit=250").json()
+        assert sorted(m["id"] for m in listing["results"]) == sorted(uids)
+        assert listing["total"] == len(uids)
+        boxes = call(stack, "GET", f"/users/{user}/mailboxes?counters=true").json()["results"]
+        box = next(b for b in boxes if b["id"] == inbox)
+        recount = {"total": len(listing["results"]),
+                   "unseen": sum(not m["seen"] for m in listing["results"]),
+                   "size": sum(m["size"] for m in listing["results"])}
+        assert {k: box[k] for k in recount} == recount
+        used = call(stack, "GET", f"/users/{user}").json()["limits"]["quota"]["used"]
+        assert used == recount["size"]
+    if conflicts:
+        # Known until uid allocation moves to an atomic counter (in progress elsewhere):
+        # uploads racing for one mailbox may lose the uid race and answer 409. Everything
+        # above (no 5xx, no duplicate, nothing lost, exact counters) still had to hold.
+        pytest.xfail(f"{conflicts} of {rounds * UPLOADS} parallel uploads ({rounds} rounds) "
+                     "answered 409 ConcurrentUpdate (uid allocation not yet conflict-free)")

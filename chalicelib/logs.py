@@ -9,14 +9,20 @@ query string included) gets the same treatment.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import sys
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 _logger = logging.getLogger("wildduck")
+# Fields every line of the current request (or job) carries, such as its requestId, so
+# a service's warning can be found next to the request that caused it.
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context",
+                                                                          default={})
 
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"(?i)(token|password|passwd|secret|seed|hash|authorization)")
@@ -57,7 +63,7 @@ class _JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "msg": record.getMessage(),
         }
-        entry.update(_scrub(getattr(record, "fields", {})))
+        entry.update(_scrub({**_context.get(), **getattr(record, "fields", {})}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return redact(json.dumps(entry, default=str, ensure_ascii=False))
@@ -101,6 +107,16 @@ def redact_local_server_log() -> None:
 
 
 redact_local_server_log()
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Add `fields` to every line logged inside the block (this thread or task only)."""
+    token = _context.set({**_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
 
 
 def info(msg: str, **fields: Any) -> None:

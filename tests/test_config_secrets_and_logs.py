@@ -167,3 +167,13 @@ def test_chalice_local_access_line_hides_the_query_token(monkeypatch):
     handler.log_request(200)
     line = stderr.getvalue()
     assert "limit=5" in line and "local-secret-token" not in line and logs.REDACTED in line
+
+
+def test_lines_inside_a_bound_block_carry_its_fields(capsys):
+    from chalicelib import logs
+    with logs.bound(requestId="req-123"):
+        logs.warning("could not delete upload", uploadId="u1")
+    logs.info("outside")
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()[-2:]]
+    assert first["requestId"] == "req-123" and first["uploadId"] == "u1"
+    assert "requestId" not in second

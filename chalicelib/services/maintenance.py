@@ -15,13 +15,13 @@ candidate, and is deleted only if it is still unreferenced at a later run.
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pynamodb.models import Model
 
+from chalicelib import logs
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, UserNotFound
 from chalicelib.services import archive
 from chalicelib.store import archived, blobs, lookups
@@ -37,8 +37,6 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, TaskItem
 from chalicelib.store.users import UserItem
-
-log = logging.getLogger(__name__)
 
 SWEEP_CANDIDATE = "sweep-candidate"
 GRACE_SECONDS = 24 * 3600  # folders younger than this may belong to an upload in flight
@@ -64,7 +62,7 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
             continue
         try:
             MailboxItem.get(task.user, mailbox_id, consistent_read=True)
-            log.warning("purge-mailbox task for a mailbox that exists: %s", mailbox_id)
+            logs.warning("purge-mailbox task for a mailbox that exists", mailbox=mailbox_id)
             continue  # never purge a live mailbox
         except MailboxItem.DoesNotExist:
             pass
@@ -118,7 +116,7 @@ def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeRepo
         except UserItem.DoesNotExist:
             user = None
         if user is not None and not user.deleted:
-            log.warning("purge-user task for a live account: %s", task.user)
+            logs.warning("purge-user task for a live account", user=task.user)
             continue  # never purge a live account
         budget = max_messages - report.messages_removed
         removed, finished = _purge_account(task.user, budget)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from chalicelib import logs
 from chalicelib.clock import iso, now_ms
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AttachmentNotFound, InputValidationError,
@@ -39,8 +39,6 @@ from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWAR
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
-
-log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)
@@ -143,7 +141,7 @@ def discard_upload(user_id: str, upload_id: str) -> None:
     try:
         blobs.delete([blobs.upload_key(user_id, upload_id)])
     except Exception:  # the bucket's lifecycle rule removes it a day later anyway
-        log.warning("could not delete upload %s", upload_id)
+        logs.warning("could not delete upload", uploadId=upload_id)
 
 
 def _check_size(size: int) -> None:
@@ -359,7 +357,7 @@ def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: ParsedMe
         try:
             stored = encrypt_message(raw, user.pubKey)
         except ValueError:
-            log.warning("could not encrypt for user %s; storing as received", user.id)
+            logs.warning("could not encrypt; storing as received", user=user.id)
         else:
             encrypted = stored is not raw
             parsed = parse_message(stored) if encrypted else plain
@@ -383,7 +381,7 @@ def _forget_blobs(keys: list[str]) -> None:
     try:
         blobs.delete(keys)
     except Exception:  # the sweeper removes unreferenced folders later
-        log.warning("could not delete unreferenced objects %s", keys)
+        logs.warning("could not delete unreferenced objects", keys=keys)
 
 
 # --------------------------------------------------------------------------- reading

@@ -1,4 +1,4 @@
-"""The Chalice application: blueprints, the access check, request logging.
+"""The Chalice application: blueprints, request logging, scheduled jobs.
 
 Everything Chalice-specific lives here and in chalicelib/api; the domain below knows
 nothing of HTTP.
@@ -12,50 +12,47 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
 from chalicelib.api import addresses, archive, asps, auth, mailboxes, messages, twofa, users
-from chalicelib.api.access import check_access
-from chalicelib.api.http import error_response, internal_error_response, request_id_of
+from chalicelib.api.http import request_id_of, respond
 from chalicelib.api.openapi import document
-from chalicelib.errors import DomainError
+from chalicelib.api.routing import complete_routes
 
 app = Chalice(app_name="wildduck-api")
 # Binary responses do not depend on this list: downloads use api.http.BinaryResponse,
 # which marks its body base64 whatever its type, and API Gateway treats every type as
-# binary (infra/tables.yaml). Chalice refuses a response whose type is listed here when
-# the request's Accept header does not match it, so the list stays (nearly) empty:
-# `message/rfc822` downloads then work without an Accept header, and raw uploads still
-# reach handlers as bytes (chalice local and the test client pass unlisted bodies as
-# they are; API Gateway base64-encodes them under `*/*`, and Chalice decodes).
-app.api.binary_types = ["application/x-apple-aspen-config"]
+# binary (infra/tables.yaml). Chalice refuses, in its own error shape, a response whose
+# type is listed here when the request's Accept header does not name it; an attachment
+# can have any type, so the list stays empty. Raw uploads still reach handlers as bytes
+# (chalice local and the test client pass unlisted bodies as they are; API Gateway
+# base64-encodes them under `*/*`, and Chalice decodes).
+app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
                   messages.bp, archive.bp):
     app.register_blueprint(blueprint)
 
 
+@app.route("/openapi.json", methods=["GET"], content_types=["*/*"])
+def openapi() -> Response:
+    return respond(app.current_request, lambda ctx: Response(status_code=200, body=document()))
+
+
+complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
+
+
 @app.middleware("http")
-def access_and_request_log(request: Any, get_response: Callable[[Any], Response]) -> Response:
+def request_log(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Request id and one log line per request. Errors are answered inside the views
+    (api/http.respond), which also run the access check."""
     started = time.monotonic()
     request.context = request.context or {}
     request.context.setdefault("requestId", request_id_of(request))
     request_id = request.context["requestId"]
-    try:
-        check_access(request)
-        response = get_response(request)
-    except DomainError as error:
-        response = error_response(error)
-    except Exception:
-        logs.exception("unhandled error", requestId=request_id)
-        response = internal_error_response(request_id)
+    response = get_response(request)
     response.headers["X-Request-Id"] = request_id
     logs.info("request", requestId=request_id, method=request.method,
               route=request.context.get("resourcePath"), status=response.status_code,
               latencyMs=round((time.monotonic() - started) * 1000, 1))
     return response
-
-
-@app.route("/openapi.json", methods=["GET"])
-def openapi() -> dict[str, Any]:
-    return document()
 
 
 def _purge_summary(job: str, report: Any) -> dict[str, int]:

@@ -11,9 +11,9 @@ from typing import Any, Callable
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
-from chalicelib.api import addresses, archive, asps, auth, mailboxes, messages, twofa, users
-from chalicelib.api.http import request_id_of, respond
-from chalicelib.api.openapi import document
+from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
+                            users)
+from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 
 app = Chalice(app_name="wildduck-api")
@@ -27,15 +27,8 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp):
+                  messages.bp, archive.bp, openapi.bp):
     app.register_blueprint(blueprint)
-
-
-@app.route("/openapi.json", methods=["GET"], content_types=["*/*"])
-def openapi() -> Response:
-    return respond(app.current_request, lambda ctx: Response(status_code=200, body=document()))
-
-
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
 

@@ -205,7 +205,7 @@ def endpoint(
     method: str,
     schema: type[BaseModel] | None,
     *,
-    response: Answer = None,
+    response: Answer,
     summary: str = "",
     raw_body: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

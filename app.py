@@ -1,53 +1,51 @@
-"""The Chalice application: blueprints, the access check, request logging.
+"""The Chalice application: blueprints, request logging, scheduled jobs.
 
 Everything Chalice-specific lives here and in chalicelib/api; the domain below knows
 nothing of HTTP.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Callable
 
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs
-from chalicelib.api import addresses, archive, asps, auth, mailboxes, messages, twofa, users
-from chalicelib.api.access import check_access
-from chalicelib.api.http import error_response, internal_error_response, request_id_of
-from chalicelib.api.openapi import document
-from chalicelib.errors import DomainError
+from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
+                            users)
+from chalicelib.api.http import request_id_of
+from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
 
 app = Chalice(app_name="wildduck-api")
 # Binary responses do not depend on this list: downloads use api.http.BinaryResponse,
 # which marks its body base64 whatever its type, and API Gateway treats every type as
-# binary (infra/tables.yaml). Chalice refuses a response whose type is listed here when
-# the request's Accept header does not match it, so the list stays (nearly) empty:
-# `message/rfc822` downloads then work without an Accept header, and raw uploads still
-# reach handlers as bytes (chalice local and the test client pass unlisted bodies as
-# they are; API Gateway base64-encodes them under `*/*`, and Chalice decodes).
-app.api.binary_types = ["application/x-apple-aspen-config"]
+# binary (infra/tables.yaml). Chalice refuses, in its own error shape, a response whose
+# type is listed here when the request's Accept header does not name it; an attachment
+# can have any type, so the list stays empty. Raw uploads still reach handlers as bytes
+# (chalice local and the test client pass unlisted bodies as they are; API Gateway
+# base64-encodes them under `*/*`, and Chalice decodes).
+app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp):
+                  messages.bp, archive.bp, openapi.bp):
     app.register_blueprint(blueprint)
+complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
 
 @app.middleware("http")
-def access_and_request_log(request: Any, get_response: Callable[[Any], Response]) -> Response:
+def request_log(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Request id and one log line per request. Errors are answered inside the views
+    (api/http.respond), which also run the access check."""
     started = time.monotonic()
     request.context = request.context or {}
     request.context.setdefault("requestId", request_id_of(request))
     request_id = request.context["requestId"]
-    try:
-        with budget(API_BUDGET_S):  # every retry of this request ends well inside 29 s
-            check_access(request)
-            response = get_response(request)
-    except DomainError as error:
-        response = error_response(error)
-    except Exception:
-        logs.exception("unhandled error", requestId=request_id)
-        response = internal_error_response(request_id)
+    # Every retry of this request ends well inside API Gateway's 29 s, and every line
+    # logged while it runs carries its id.
+    with budget(API_BUDGET_S), logs.bound(requestId=request_id):
+        response = get_response(request)
     response.headers["X-Request-Id"] = request_id
     logs.info("request", requestId=request_id, method=request.method,
               route=request.context.get("resourcePath"), status=response.status_code,
@@ -55,9 +53,14 @@ def access_and_request_log(request: Any, get_response: Callable[[Any], Response]
     return response
 
 
-@app.route("/openapi.json", methods=["GET"])
-def openapi() -> dict[str, Any]:
-    return document()
+def background(job: Callable[[Any], dict[str, int]]) -> Callable[[Any], dict[str, int]]:
+    """A scheduled job: its writes may retry longer than a request's, and its log lines
+    say which job wrote them."""
+    @functools.wraps(job)
+    def run(event: Any) -> dict[str, int]:
+        with budget(BACKGROUND_BUDGET_S), logs.bound(job=job.__name__):
+            return job(event)
+    return run
 
 
 def _purge_summary(job: str, report: Any) -> dict[str, int]:
@@ -66,32 +69,33 @@ def _purge_summary(job: str, report: Any) -> dict[str, int]:
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
+@background
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     """Remove the messages of deleted mailboxes, a bounded number per run."""
     from chalicelib.services import maintenance
-    with budget(BACKGROUND_BUDGET_S):
-        return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))
+@background
 def expire_messages(event: Any) -> dict[str, int]:
     """Delete messages whose `expires` date has passed."""
     from chalicelib.services import maintenance
-    with budget(BACKGROUND_BUDGET_S):
-        deleted = maintenance.expire_messages()
+    deleted = maintenance.expire_messages()
     logs.info("expire-messages", deleted=deleted)
     return {"deleted": deleted}
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
+@background
 def purge_deleted_users(event: Any) -> dict[str, int]:
     """Remove the data of accounts deleted more than the grace period ago."""
     from chalicelib.services import maintenance
-    with budget(BACKGROUND_BUDGET_S):
-        return _purge_summary("purge-users", maintenance.purge_users())
+    return _purge_summary("purge-users", maintenance.purge_users())
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))
+@background
 def sweep_mail_bucket(event: Any) -> dict[str, int]:
     """Delete S3 folders no message or archived message references any more."""
     from chalicelib.services import maintenance

@@ -144,3 +144,23 @@ class Conflict(DomainError):
 class ServiceUnavailable(DomainError):
     status = 503
     code, default_message = "ServiceUnavailable", "The service is not configured"
+
+
+# Answers of the HTTP edge itself, before any route runs: same {error, code} shape.
+
+class RouteNotFound(NotFound):
+    code, default_message = "RouteNotFound", "No such route"
+
+
+class MethodNotAllowed(DomainError):
+    status = 405
+    code, default_message = "MethodNotAllowed", "This method is not allowed on this route"
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        super().__init__(f"Method {method} is not allowed here; use {', '.join(allowed)}")
+        self.headers["Allow"] = ", ".join(allowed)
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code, default_message = "UnsupportedMediaType", "Unsupported request content type"

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.schemas.addresses import (AddressRef, CreateAddress, ResolveAddress,
@@ -14,7 +15,7 @@ from chalicelib.services import addresses
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/addresses", "GET", SearchAddresses,
+@endpoint(bp, "/addresses", "GET", SearchAddresses, response=r.AddressSearch,
           summary="Search all addresses, ordered by normalized address")
 def search_addresses(params: SearchAddresses) -> dict[str, Any]:
     page = addresses.search(params)
@@ -22,38 +23,38 @@ def search_addresses(params: SearchAddresses) -> dict[str, Any]:
                          query=params.query or "")
 
 
-@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress,
+@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress, response=r.ResolvedAddress,
           summary="Find the user and address id an email address belongs to")
 def resolve_address(params: ResolveAddress) -> dict[str, Any]:
     return addresses.resolve(params.address)
 
 
-@endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses,
+@endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses, response=r.UserAddressList,
           summary="List the addresses of a user")
 def list_user_addresses(params: UserAddresses) -> dict[str, Any]:
     return {"results": [addresses.details(item) for item in addresses.for_user(params.user)]}
 
 
-@endpoint(bp, "/users/{user}/addresses", "POST", CreateAddress,
+@endpoint(bp, "/users/{user}/addresses", "POST", CreateAddress, response=r.CreatedId,
           summary="Add an address to a user")
 def create_address(params: CreateAddress) -> dict[str, Any]:
     return {"id": addresses.create(params)}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "GET", AddressRef,
+@endpoint(bp, "/users/{user}/addresses/{address}", "GET", AddressRef, response=r.UserAddressDetails,
           summary="Get one address of a user")
 def get_address(params: AddressRef) -> dict[str, Any]:
     return addresses.details(addresses.get(params.user, params.address))
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", UpdateAddress,
+@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", UpdateAddress, response=r.Done,
           summary="Make an address main, or change its name or tags")
 def update_address(params: UpdateAddress) -> dict[str, Any]:
     addresses.update(params)
     return {}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", AddressRef,
+@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", AddressRef, response=r.Done,
           summary="Delete an alias address (not the main one)")
 def delete_address(params: AddressRef) -> dict[str, Any]:
     addresses.delete(params.user, params.address)

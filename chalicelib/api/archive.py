@@ -9,6 +9,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.schemas.messages import ArchivedRef, ListArchived, RestoreArchived
@@ -29,36 +30,37 @@ def _restore(params: RestoreArchived) -> dict[str, Any]:
     return {"mailbox": mailbox, "uid": uid}
 
 
-@endpoint(bp, "/users/{user}/archived", "GET", ListArchived, summary="List archived messages")
+@endpoint(bp, "/users/{user}/archived", "GET", ListArchived, response=r.ArchivedList,
+          summary="List archived messages")
 def list_archived(params: ListArchived) -> dict[str, Any]:
     return _list(params)
 
 
-@endpoint(bp, "/users/{user}/archived/messages", "GET", ListArchived,
+@endpoint(bp, "/users/{user}/archived/messages", "GET", ListArchived, response=r.ArchivedList,
           summary="List archived messages (current server's path)")
 def list_archived_messages(params: ListArchived) -> dict[str, Any]:
     return _list(params)
 
 
-@endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef,
+@endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef, response=r.ArchivedDetails,
           summary="Get an archived message")
 def get_archived(params: ArchivedRef) -> dict[str, Any]:
     return archive.details(params.user, params.message)
 
 
 @endpoint(bp, "/users/{user}/archived/messages/{message}", "GET", ArchivedRef,
-          summary="Get an archived message (current server's path)")
+          response=r.ArchivedDetails, summary="Get an archived message (current server's path)")
 def get_archived_message(params: ArchivedRef) -> dict[str, Any]:
     return archive.details(params.user, params.message)
 
 
 @endpoint(bp, "/users/{user}/archived/{message}/restore", "POST", RestoreArchived,
-          summary="Restore an archived message")
+          response=r.Restored, summary="Restore an archived message")
 def restore_archived(params: RestoreArchived) -> dict[str, Any]:
     return _restore(params)
 
 
 @endpoint(bp, "/users/{user}/archived/messages/{message}/restore", "POST", RestoreArchived,
-          summary="Restore an archived message (current server's path)")
+          response=r.Restored, summary="Restore an archived message (current server's path)")
 def restore_archived_message(params: RestoreArchived) -> dict[str, Any]:
     return _restore(params)

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.schemas.asps import AspRef, CreateAsp, DeleteAsp, ListAsps
 from chalicelib.services import asps
@@ -13,19 +14,19 @@ from chalicelib.services.authlog import Audit
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users/{user}/asps", "GET", ListAsps,
+@endpoint(bp, "/users/{user}/asps", "GET", ListAsps, response=r.AspList,
           summary="List the application specific passwords of a user")
 def list_asps(params: ListAsps) -> dict[str, Any]:
     return {"results": [asps.to_api(item) for item in asps.listing(params.user)]}
 
 
-@endpoint(bp, "/users/{user}/asps/{asp}", "GET", AspRef,
+@endpoint(bp, "/users/{user}/asps/{asp}", "GET", AspRef, response=r.AspDetails,
           summary="Get one application specific password")
 def get_asp(params: AspRef) -> dict[str, Any]:
     return asps.to_api(asps.get(params.user, params.asp))
 
 
-@endpoint(bp, "/users/{user}/asps", "POST", CreateAsp,
+@endpoint(bp, "/users/{user}/asps", "POST", CreateAsp, response=r.AspCreated,
           summary="Create an application specific password (shown only in this answer)")
 def create_asp(params: CreateAsp) -> dict[str, Any]:
     created = asps.create(params.user, description=params.description, scopes=params.scopes,
@@ -37,7 +38,7 @@ def create_asp(params: CreateAsp) -> dict[str, Any]:
     return result
 
 
-@endpoint(bp, "/users/{user}/asps/{asp}", "DELETE", DeleteAsp,
+@endpoint(bp, "/users/{user}/asps/{asp}", "DELETE", DeleteAsp, response=r.Done,
           summary="Delete an application specific password")
 def delete_asp(params: DeleteAsp) -> dict[str, Any]:
     asps.delete(params.user, params.asp, Audit(params.sess, params.ip))

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.errors import InvalidToken
@@ -14,12 +15,13 @@ from chalicelib.services import auth, authlog, tokens, users
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/authenticate", "POST", Authenticate, summary="Authenticate a user")
+@endpoint(bp, "/authenticate", "POST", Authenticate, response=r.Authenticated,
+          summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
     return auth.authenticate(params)
 
 
-@endpoint(bp, "/authenticate", "DELETE", RevokeToken,
+@endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,
           summary="Revoke the user token this request is made with")
 def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     if not isinstance(ctx.principal, tokens.UserToken):
@@ -28,7 +30,7 @@ def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery,
+@endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery, response=r.AuthlogList,
           summary="List the authentication log, newest first")
 def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     page = authlog.listing(params.user, limit=params.limit, next_cursor=params.next,

@@ -2,8 +2,10 @@
 
 `endpoint` turns a plain function `(params) -> dict` into a Chalice route: it merges
 path, query and body parameters the way WildDuck does, validates them against the
-endpoint's schema, maps domain errors to `{error, code}` responses, and records the
-route for the OpenAPI document. Routes therefore contain no HTTP plumbing.
+endpoint's schema, and records the route (with its response model) for the OpenAPI
+document. `respond` is the one place where a request's failures become answers: every
+view, including the edge's own 404 and 405 answers (api/routing.py), runs through it,
+so every answer has the `{error, code}` shape. Routes therefore contain no HTTP plumbing.
 """
 from __future__ import annotations
 
@@ -19,11 +21,26 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib import logs
-from chalicelib.errors import DomainError, InputValidationError
+from chalicelib.api.access import check_access
+from chalicelib.errors import DomainError, InputValidationError, UnsupportedMediaType
 from chalicelib.validation import (MAX_FORM_FIELDS, check_body_size, check_values, load_json,
                                    parse)
 
+# Request bodies the edge reads (`_body_params`); anything else is answered 415.
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+RAW_TYPE = "message/rfc822"
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A download answer: bytes of `media_type` (`*/*`: whatever the stored part says),
+    or a 302 to a short-lived S3 URL when the bytes exceed a Lambda response."""
+
+    media_type: str
+    description: str
+
+
+Answer = type[BaseModel] | Binary | None
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class RouteSpec:
     summary: str
     tag: str
     raw_body: str | None
+    response: Answer = None
 
 
 @dataclass
@@ -81,15 +99,61 @@ def request_id_of(request: Any) -> str:
     return str(context.get("requestId") or uuid.uuid4())
 
 
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """JSON with its type said: Chalice leaves Content-Type out, and only API Gateway
+    fills it in (chalice local sends none)."""
+    return Response(status_code=status, body=body,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
 def error_response(error: DomainError) -> Response:
-    return Response(status_code=error.status, body=error.body(), headers=dict(error.headers))
+    return json_response(error.status, error.body(), dict(error.headers))
 
 
 def internal_error_response(request_id: str) -> Response:
-    return Response(
-        status_code=500,
-        body={"error": "Internal server error", "code": "InternalError", "requestId": request_id},
+    return json_response(500, {"error": "Internal server error", "code": "InternalError",
+                               "requestId": request_id})
+
+
+def _checked(response: Response) -> Response:
+    """Chalice turns a header value with a line break into its own 500 after the view has
+    returned; refusing it here keeps that failure in the one error path."""
+    for name, value in response.headers.items():
+        if "\n" in str(value) or "\r" in str(value):
+            raise ValueError(f"line break in response header {name}")
+    return response
+
+
+def respond(request: Any, work: Callable[[RequestContext], Any], *,
+            access: bool = True) -> Response:
+    """Run a request's work and turn any failure into an `{error, code}` answer.
+
+    The one place errors are caught. It must be inside the view: Chalice answers an
+    exception escaping a view itself, in its own `{Code, Message}` shape, before any
+    middleware sees it. `access=False` is for the edge's route-level answers (unknown
+    route, wrong method), which API Gateway gives before any token check too.
+    """
+    if getattr(request, "context", None) is None:
+        request.context = {}
+    ctx = RequestContext(
+        request_id=request_id_of(request),
+        source_ip=(request.context.get("identity") or {}).get("sourceIp"),
+        headers=dict(request.headers or {}),
     )
+    try:
+        if access:
+            check_access(request)
+            ctx.principal = request.context.get("principal")
+        result = work(ctx)
+        if not isinstance(result, Response):
+            result = json_response(200, {"success": True, **(result or {})})
+        return _checked(result)
+    except DomainError as error:
+        return error_response(error)
+    except Exception:
+        logs.exception("unhandled error", requestId=ctx.request_id, method=request.method,
+                       route=request.context.get("resourcePath"))
+        return internal_error_response(ctx.request_id)
 
 
 def _body_params(request: Any, raw_body: str | None) -> dict[str, Any]:
@@ -129,49 +193,56 @@ def merged_params(request: Any, raw_body: str | None = None) -> dict[str, Any]:
     return params
 
 
+def request_media_type(request: Any) -> str:
+    """The body's media type, without parameters; a body without one is read as JSON."""
+    header = (request.headers or {}).get("content-type") or "application/json"
+    return header.split(";")[0].strip().lower()
+
+
+def check_media_type(request: Any, accepted: list[str]) -> None:
+    """415 for a body the route cannot read (an empty body has no type that matters)."""
+    if request.raw_body and request_media_type(request) not in accepted:
+        raise UnsupportedMediaType(
+            f"Unsupported content type {request_media_type(request)}; "
+            f"send {', '.join(accepted)}")
+
+
 def endpoint(
     bp: Blueprint,
     path: str,
     method: str,
     schema: type[BaseModel] | None,
     *,
+    response: Answer,
     summary: str = "",
     raw_body: str | None = None,
-    binary: list[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route whose handler takes the validated params (and optionally ctx)."""
+    """Declare a route whose handler takes the validated params (and optionally ctx).
 
-    content_types = JSON_TYPES + (["message/rfc822"] if raw_body else []) + (binary or [])
+    `response` is the model of the success answer (without the `success` flag) or a
+    `Binary` download; the OpenAPI document is built from it.
+    """
+
+    accepted = JSON_TYPES + ([RAW_TYPE] if raw_body else [])
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wants_ctx = len(inspect.signature(fn).parameters) > 1
         ROUTES.append(RouteSpec(path, method, schema, summary or (fn.__doc__ or "").strip(),
-                                bp._import_name.rsplit(".", 1)[-1], raw_body))
+                                bp._import_name.rsplit(".", 1)[-1], raw_body, response))
+
+        def work(ctx: RequestContext) -> Any:
+            request = bp.current_request
+            check_media_type(request, accepted)
+            params = merged_params(request, raw_body)
+            value = parse(schema, params) if schema is not None else params
+            return fn(value, ctx) if wants_ctx else fn(value)
 
         def view(**_path: str) -> Response:
-            request = bp.current_request
-            ctx = RequestContext(
-                request_id=request_id_of(request),
-                source_ip=((request.context or {}).get("identity") or {}).get("sourceIp"),
-                headers=dict(request.headers or {}),
-                principal=(request.context or {}).get("principal"),
-            )
-            try:
-                params = merged_params(request, raw_body)
-                value = parse(schema, params) if schema is not None else params
-                result = fn(value, ctx) if wants_ctx else fn(value)
-            except DomainError as exc:
-                return error_response(exc)
-            except Exception:
-                logs.exception("unhandled error", requestId=ctx.request_id, route=path,
-                               method=method)
-                return internal_error_response(ctx.request_id)
-            if isinstance(result, Response):
-                return result
-            return Response(status_code=200, body={"success": True, **(result or {})})
+            return respond(bp.current_request, work)
 
         view.__name__ = f"{fn.__name__}_{method.lower()}"
-        bp.route(path, methods=[method], content_types=content_types)(view)
+        # Every content type reaches the view, which answers 415 in the edge's shape.
+        bp.route(path, methods=[method], content_types=["*/*"])(view)
         return fn
 
     return decorate

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.schemas.mailboxes import (CreateMailbox, ListMailboxes, MailboxRef,
                                           ResolveMailbox, UpdateMailbox)
@@ -13,7 +14,7 @@ from chalicelib.services import mailboxes
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users/{user}/mailboxes", "GET", ListMailboxes,
+@endpoint(bp, "/users/{user}/mailboxes", "GET", ListMailboxes, response=r.MailboxList,
           summary="List the mailboxes of a user")
 def list_mailboxes(params: ListMailboxes) -> dict[str, Any]:
     return {"results": [mailboxes.summary(box, params.counters)
@@ -22,31 +23,32 @@ def list_mailboxes(params: ListMailboxes) -> dict[str, Any]:
 
 # Declared before /mailboxes/{mailbox}; both routers (API Gateway and chalice local)
 # prefer the literal segment whatever the order, this only keeps the reading order.
-@endpoint(bp, "/users/{user}/mailboxes/resolve", "GET", ResolveMailbox,
+@endpoint(bp, "/users/{user}/mailboxes/resolve", "GET", ResolveMailbox, response=r.CreatedId,
           summary="Find the id of the mailbox at a path")
 def resolve_mailbox(params: ResolveMailbox) -> dict[str, Any]:
     return {"id": mailboxes.resolve(params.user, params.path)}
 
 
-@endpoint(bp, "/users/{user}/mailboxes", "POST", CreateMailbox, summary="Create a mailbox")
+@endpoint(bp, "/users/{user}/mailboxes", "POST", CreateMailbox, response=r.CreatedId,
+          summary="Create a mailbox")
 def create_mailbox(params: CreateMailbox) -> dict[str, Any]:
     return {"id": mailboxes.create(params)}
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "GET", MailboxRef,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "GET", MailboxRef, response=r.MailboxDetails,
           summary="Get one mailbox with its counters")
 def get_mailbox(params: MailboxRef) -> dict[str, Any]:
     return mailboxes.details(mailboxes.get(params.user, params.mailbox))
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "PUT", UpdateMailbox,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "PUT", UpdateMailbox, response=r.Done,
           summary="Rename a mailbox (with its children) or change its settings")
 def update_mailbox(params: UpdateMailbox) -> dict[str, Any]:
     mailboxes.update(params)
     return {}
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "DELETE", MailboxRef,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "DELETE", MailboxRef, response=r.Done,
           summary="Delete a user-made mailbox; its messages are purged later")
 def delete_mailbox(params: MailboxRef) -> dict[str, Any]:
     mailboxes.delete(params.user, params.mailbox)

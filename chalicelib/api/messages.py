@@ -5,7 +5,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import BinaryResponse, RequestContext, endpoint, redirect
+from chalicelib.api import responses as r
+from chalicelib.api.http import Binary, BinaryResponse, RequestContext, endpoint, redirect
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
@@ -20,6 +21,9 @@ bp = Blueprint(__name__)
 MESSAGES = "/users/{user}/mailboxes/{mailbox}/messages"
 MESSAGE = MESSAGES + "/{message}"
 
+SOURCE = Binary("message/rfc822", "The stored RFC 822 source")
+ATTACHMENT = Binary("*/*", "The decoded attachment, with its own content type")
+
 
 def _download(download: Download) -> Response:
     if download.url:
@@ -30,7 +34,7 @@ def _download(download: Download) -> Response:
     return BinaryResponse(body=download.data or b"", status_code=200, headers=headers)
 
 
-@endpoint(bp, MESSAGES, "POST", UploadMessage, raw_body="raw",
+@endpoint(bp, MESSAGES, "POST", UploadMessage, response=r.MessageUploaded, raw_body="raw",
           summary="Upload a message (raw RFC 822, base64, an uploadId, or structured fields)")
 def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]:
     def store(claim: Claim | None) -> dict[str, Any]:
@@ -51,13 +55,14 @@ def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]
         "id": result["uid"], "mailbox": result["mailbox"], "size": result["size"]}})
 
 
-@endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload,
+@endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload, response=r.UploadTarget,
           summary="Get a presigned URL to PUT a large message source to")
 def create_upload(params: CreateUpload) -> dict[str, Any]:
     return messages.new_upload_url(params.user)
 
 
-@endpoint(bp, MESSAGES, "GET", ListMessages, summary="List messages of a mailbox")
+@endpoint(bp, MESSAGES, "GET", ListMessages, response=r.MessageList,
+          summary="List messages of a mailbox")
 def list_messages(params: ListMessages) -> dict[str, Any]:
     mailbox, page = messages.listing(params.user, params.mailbox, order=params.order,
                                      unseen=params.unseen, limit=params.limit,
@@ -67,7 +72,7 @@ def list_messages(params: ListMessages) -> dict[str, Any]:
                          specialUse=mailbox.specialUse)
 
 
-@endpoint(bp, "/users/{user}/flagged", "GET", ListFlagged,
+@endpoint(bp, "/users/{user}/flagged", "GET", ListFlagged, response=r.FlaggedList,
           summary="List flagged messages of every mailbox except Junk and Trash")
 def list_flagged(params: ListFlagged) -> dict[str, Any]:
     total, page = messages.flagged(params.user, order=params.order, limit=params.limit,
@@ -75,29 +80,31 @@ def list_flagged(params: ListFlagged) -> dict[str, Any]:
     return page_response(page, params.page, shaped(page, messages.summary), total=total)
 
 
-@endpoint(bp, MESSAGE, "GET", MessageRef, summary="Get message details")
+@endpoint(bp, MESSAGE, "GET", MessageRef, response=r.MessageDetails, summary="Get message details")
 def get_message(params: MessageRef) -> dict[str, Any]:
     return messages.details(params.user, params.mailbox, params.message)
 
 
-@endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, summary="Get the message source")
+@endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, response=SOURCE,
+          summary="Get the message source")
 def get_source(params: MessageRef) -> Response:
     return _download(messages.source(params.user, params.mailbox, params.message))
 
 
-@endpoint(bp, MESSAGE + "/attachments/{attachment}", "GET", AttachmentRef,
+@endpoint(bp, MESSAGE + "/attachments/{attachment}", "GET", AttachmentRef, response=ATTACHMENT,
           summary="Download an attachment (decoded, with its own content type)")
 def get_attachment(params: AttachmentRef) -> Response:
     return _download(messages.attachment(params.user, params.mailbox, params.message,
                                          params.attachment))
 
 
-@endpoint(bp, MESSAGE + "/events", "GET", MessageRef, summary="Get the message timeline")
+@endpoint(bp, MESSAGE + "/events", "GET", MessageRef, response=r.MessageEvents,
+          summary="Get the message timeline")
 def get_events(params: MessageRef) -> dict[str, Any]:
     return message_updates.events(params.user, params.mailbox, params.message)
 
 
-@endpoint(bp, MESSAGE, "PUT", UpdateMessages,
+@endpoint(bp, MESSAGE, "PUT", UpdateMessages, response=r.MessagesChanged,
           summary="Update flags of one or more messages, or move them")
 def update_messages(params: UpdateMessages) -> dict[str, Any]:
     changes = message_updates.Changes(seen=params.seen, flagged=params.flagged,
@@ -111,7 +118,7 @@ def update_messages(params: UpdateMessages) -> dict[str, Any]:
                                               changes)}
 
 
-@endpoint(bp, MESSAGES, "PUT", UpdateMessages,
+@endpoint(bp, MESSAGES, "PUT", UpdateMessages, response=r.MessagesChanged,
           summary="Update or move the messages named by `message` (id, list or range)")
 def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
     """The form of the update whose target comes in the body or query string (`message`),
@@ -119,13 +126,14 @@ def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
     return update_messages(params)
 
 
-@endpoint(bp, MESSAGE, "DELETE", DeleteMessage, summary="Delete a message (to the archive)")
+@endpoint(bp, MESSAGE, "DELETE", DeleteMessage, response=r.Done,
+          summary="Delete a message (to the archive)")
 def delete_message(params: DeleteMessage) -> dict[str, Any]:
     archive.delete(params.user, params.mailbox, params.message)
     return {}
 
 
-@endpoint(bp, "/users/{user}/quota/reset", "POST", QuotaReset,
+@endpoint(bp, "/users/{user}/quota/reset", "POST", QuotaReset, response=r.QuotaRecount,
           summary="Recalculate the storage used by an account")
 def reset_quota(params: QuotaReset) -> dict[str, Any]:
     used, previous = quota.reset(params.user)

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
@@ -17,19 +18,19 @@ from chalicelib.services.authlog import Audit
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users", "GET", ListUsers, summary="Search and list users")
+@endpoint(bp, "/users", "GET", ListUsers, response=r.UserList, summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
     return page_response(page, params.page, shaped(page, users.summary), query=params.query or "")
 
 
-@endpoint(bp, "/users", "POST", CreateUser, summary="Create a user")
+@endpoint(bp, "/users", "POST", CreateUser, response=r.CreatedId, summary="Create a user")
 def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
     return once(ctx, "create-user", params, lambda claim: {"id": users.create(params, claim)},
                 lambda result: {"id": result["id"]})
 
 
-@endpoint(bp, "/users/{user}", "GET", UserRef, summary="Get one user")
+@endpoint(bp, "/users/{user}", "GET", UserRef, response=r.UserDetails, summary="Get one user")
 def get_user(params: UserRef) -> dict[str, Any]:
     return users.details(users.get(params.user))
 
@@ -39,7 +40,7 @@ OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disa
                    "disabled", "suspended"}
 
 
-@endpoint(bp, "/users/{user}", "PUT", UpdateUser, summary="Update a user")
+@endpoint(bp, "/users/{user}", "PUT", UpdateUser, response=r.Done, summary="Update a user")
 def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     if ctx.principal is not None:
         refused = sorted(OPERATOR_FIELDS & params.model_fields_set)
@@ -52,19 +53,20 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}", "DELETE", DeleteUser, summary="Delete a user")
+@endpoint(bp, "/users/{user}", "DELETE", DeleteUser, response=r.Done, summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
     users.delete(params.user, Audit(params.sess, params.ip))
     return {}
 
 
-@endpoint(bp, "/users/{user}/logout", "PUT", Logout, summary="Log out all sessions of a user")
+@endpoint(bp, "/users/{user}/logout", "PUT", Logout, response=r.Done,
+          summary="Log out all sessions of a user")
 def logout_user(params: Logout) -> dict[str, Any]:
     users.logout(params.user, params.reason)
     return {}
 
 
-@endpoint(bp, "/users/{user}/password/reset", "POST", ResetPassword,
+@endpoint(bp, "/users/{user}/password/reset", "POST", ResetPassword, response=r.TemporaryPassword,
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
     return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}

@@ -1,0 +1,422 @@
+"""Models of the success answers, one per route shape, for the OpenAPI document.
+
+They mirror what the services' view functions build (`users.details`,
+`messages.summary`, ...) and are closed (`additionalProperties: false`), so the fuzzer's
+response-schema check catches a field added without being documented, or a documented
+one that changed type. Nothing validates answers with them at run time: they cost
+nothing per request.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ID_PATTERN = r"^[0-9a-f]{24}$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="24-hex id")]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Cursor = Annotated[str | Literal[False], Field(description="Opaque cursor, false at the edge")]
+Uid = Annotated[int, Field(ge=1, lt=2**32, description="Message uid within its mailbox")]
+AttachmentId = Annotated[str, Field(pattern=r"^ATT\d{5,8}$")]
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Answer(Closed):
+    """Every JSON success answer carries `success: true`."""
+
+    success: Literal[True]
+
+
+class Done(Answer):
+    """The change was made; nothing else to report."""
+
+
+class CreatedId(Answer):
+    id: Id
+
+
+class Paged(Answer):
+    total: int
+    page: int
+    previousCursor: Cursor
+    nextCursor: Cursor
+
+
+# Users
+
+class Quota(Closed):
+    allowed: int
+    used: int
+
+
+class Limit(Closed):
+    allowed: int
+    used: int
+    ttl: int | Literal[False]
+
+
+class Limits(Closed):
+    quota: Quota
+    recipients: Limit
+    forwards: Limit
+
+
+class KeyInfo(Closed):
+    name: str | None
+    address: str | None
+    fingerprint: str
+
+
+class UserSummary(Closed):
+    id: Id
+    username: str
+    name: str | None
+    address: str | None
+    tags: list[str]
+    targets: list[str]
+    enabled2fa: list[str]
+    encryptMessages: bool
+    encryptForwarded: bool
+    quota: Quota
+    hasPasswordSet: bool
+    activated: bool
+    disabled: bool
+    suspended: bool
+
+
+class UserList(Paged):
+    query: str
+    results: list[UserSummary]
+
+
+class UserDetails(Answer):
+    id: Id
+    username: str
+    name: str | None
+    address: str | None
+    language: str | None
+    retention: int | Literal[False]
+    enabled2fa: list[str]
+    encryptMessages: bool
+    encryptForwarded: bool
+    pubKey: str
+    keyInfo: KeyInfo | Literal[False]
+    limits: Limits
+    tags: list[str]
+    disabledScopes: list[str]
+    hasPasswordSet: bool
+    requirePasswordChange: bool
+    activated: bool
+    disabled: bool
+    suspended: bool
+    created: Timestamp
+
+
+class TemporaryPassword(Answer):
+    password: str
+
+
+# Authentication, 2FA, application passwords
+
+class Authenticated(Answer):
+    id: Id
+    username: str
+    address: str | None
+    scope: str
+    require2fa: list[str] | Literal[False]
+    requirePasswordChange: bool
+    token: str = Field(None, description="Only when `token: true` was asked")
+
+
+class AuthlogEntry(Closed):
+    id: Id
+    action: str
+    # Present when known: absent rather than null.
+    result: str = Field(None)
+    source: str = Field(None)
+    protocol: str = Field(None)
+    scope: str = Field(None)
+    asp: str = Field(None)
+    sess: str = Field(None)
+    ip: str = Field(None)
+    created: Timestamp
+    expires: Timestamp
+
+
+class AuthlogList(Paged):
+    results: list[AuthlogEntry]
+
+
+class TotpProvisioning(Answer):
+    qrcode: str = Field(description="data: URL of a PNG QR code")
+    seed: str
+
+
+class AspLastUse(Closed):
+    time: Timestamp | Literal[False]
+    event: Id | Literal[False]
+
+
+class Asp(Closed):
+    id: Id
+    description: str
+    scopes: list[str]
+    lastUse: AspLastUse
+    created: Timestamp
+    expires: Timestamp | Literal[False]
+
+
+class AspDetails(Answer, Asp):
+    pass
+
+
+class AspList(Answer):
+    results: list[Asp]
+
+
+class AspCreated(Answer):
+    id: Id
+    password: str
+    mobileconfig: str = Field(None, description="Only when generateMobileconfig was set")
+
+
+# Addresses
+
+class AddressSearchResult(Closed):
+    id: Id
+    name: str | None
+    address: str
+    user: Id
+    tags: list[str]
+
+
+class AddressSearch(Paged):
+    query: str
+    results: list[AddressSearchResult]
+
+
+class ResolvedAddress(Answer):
+    id: Id
+    address: str
+    user: Id
+
+
+class UserAddress(Closed):
+    id: Id
+    name: str | None
+    address: str
+    main: bool
+    tags: list[str]
+    created: Timestamp
+
+
+class UserAddressDetails(Answer, UserAddress):
+    pass
+
+
+class UserAddressList(Answer):
+    results: list[UserAddress]
+
+
+# Mailboxes
+
+class Mailbox(Closed):
+    id: Id
+    name: str
+    path: str
+    specialUse: str | None
+    modifyIndex: int
+    subscribed: bool
+    hidden: bool
+    total: int = Field(None, description="With counters=true")
+    unseen: int = Field(None, description="With counters=true")
+    size: int = Field(None, description="With counters=true")
+
+
+class MailboxList(Answer):
+    results: list[Mailbox]
+
+
+class MailboxDetails(Answer):
+    id: Id
+    name: str
+    path: str
+    specialUse: str | None
+    modifyIndex: int
+    subscribed: bool
+    hidden: bool
+    total: int
+    unseen: int
+    size: int
+    uidNext: int
+    retention: int | Literal[False]
+
+
+# Messages
+
+class MailAddress(Closed):
+    name: str
+    address: str
+
+
+class ContentType(Closed):
+    value: str
+    params: dict[str, str]
+
+
+class MessageFields(Closed):
+    id: Uid
+    mailbox: Id
+    thread: str
+    from_: MailAddress | None = Field(alias="from")
+    to: list[MailAddress]
+    cc: list[MailAddress]
+    bcc: list[MailAddress]
+    messageId: str | None
+    subject: str
+    date: Timestamp
+    idate: Timestamp
+    intro: str
+    size: int
+    seen: bool
+    deleted: bool
+    flagged: bool
+    draft: bool
+    answered: bool
+    forwarded: bool
+    contentType: ContentType | None
+    expires: Timestamp | Literal[False]
+    encrypted: bool
+
+
+class MessageSummary(MessageFields):
+    attachments: bool = Field(description="Whether the message has attachments")
+
+
+class MessageList(Paged):
+    specialUse: str | None
+    results: list[MessageSummary]
+
+
+class FlaggedList(Paged):
+    results: list[MessageSummary]
+
+
+class Attachment(Closed):
+    id: AttachmentId
+    filename: str | None
+    contentType: str | None
+    disposition: str | None
+    transferEncoding: str | None
+    related: bool
+    cid: str | None
+    size: int
+    sizeKb: int
+
+
+class MailingList(Closed):
+    id: str
+
+
+class MessageBody(MessageFields):
+    user: Id
+    replyTo: list[MailAddress]
+    inReplyTo: str | None
+    references: list[str]
+    list: MailingList | Literal[False]
+    junk: bool
+    text: str
+    html: list[str]
+    attachments: list[Attachment]
+
+
+class MessageDetails(Answer, MessageBody):
+    pass
+
+
+class StoredMessage(Closed):
+    id: Uid
+    mailbox: Id
+    size: int
+
+
+class MessageUploaded(Answer):
+    message: StoredMessage
+
+
+class UploadTarget(Answer):
+    id: Id
+    method: Literal["PUT"]
+    url: str
+    headers: dict[str, str]
+    expires: Timestamp
+    maxSize: int
+
+
+class MessageEvent(BaseModel):
+    """Action-specific fields (flags, mailbox, uid...) come with each entry."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    action: str
+    time: Timestamp
+
+
+class MessageEvents(Answer):
+    id: Id
+    events: list[MessageEvent]
+
+
+class MessagesUpdated(Answer):
+    updated: int
+
+
+class MessagesMoved(Answer):
+    mailbox: Id
+    id: list[Annotated[list[Uid], Field(min_length=2, max_length=2)]] = Field(
+        description="[old uid, new uid] pairs")
+
+
+MessagesChanged = MessagesUpdated | MessagesMoved
+
+
+class QuotaRecount(Answer):
+    storageUsed: int
+    previousStorageUsed: int
+
+
+# Archive
+
+class ArchivedSummary(MessageSummary):
+    id: Id  # type: ignore[assignment]  # the archive's id, where listings have a uid
+    uid: Uid
+    archived: Timestamp
+
+
+class ArchivedList(Paged):
+    specialUse: None
+    results: list[ArchivedSummary]
+
+
+class ArchivedDetails(Answer, MessageBody):
+    id: Id  # type: ignore[assignment]
+    uid: Uid
+    archived: Timestamp
+
+
+class Restored(Answer):
+    mailbox: Id
+    uid: Uid
+
+
+# The document itself
+
+class OpenApiDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]

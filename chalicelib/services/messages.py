@@ -37,7 +37,7 @@ from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWAR
                                        MessageItem)
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
-from chalicelib.store.users import UserItem
+from chalicelib.store.users import UserItem, no_own_quota
 
 log = logging.getLogger(__name__)
 
@@ -255,8 +255,7 @@ def _read_for_upload(user_id: str, mailbox_id: str,
 def quota_condition(user: UserItem, size: int) -> Any:
     """The user-item condition that makes a charge of `size` exact under concurrency."""
     allowed = quota_allowed(user)
-    same_quota = UserItem.quota.does_not_exist() if user.quota is None \
-        else UserItem.quota == user.quota
+    same_quota = no_own_quota() if user.quota is None else UserItem.quota == user.quota
     return UserItem.kind.exists() & (UserItem.storageUsed <= allowed - size) & same_quota
 
 

@@ -215,10 +215,14 @@ def update(params: UpdateUser) -> None:
     for name in _PLAIN_FIELDS:
         if name in given:
             actions.append(getattr(UserItem, name).set(getattr(params, name)))
-    for name in ("quota", "retention", "recipients", "forwards"):
+    if "quota" in given:
+        # 0 or null mean "the default": no attribute at all, which is what the upload's
+        # quota condition expects of an account without its own quota.
+        actions.append(UserItem.quota.set(params.quota) if params.quota
+                       else UserItem.quota.remove())
+    for name in ("retention", "recipients", "forwards"):
         if name in given:
-            value = getattr(params, name)
-            actions.append(getattr(UserItem, name).set(value or (None if name == "quota" else 0)))
+            actions.append(getattr(UserItem, name).set(getattr(params, name) or 0))
     if "tags" in given:
         tags = params.tags or []
         actions += [UserItem.tags.set(tags), UserItem.tagsview.set([t.lower() for t in tags])]

@@ -104,7 +104,8 @@ def _iso(epoch_ms: Any) -> str:
 
 
 def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tuple[str, int]:
-    """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX."""
+    """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX,
+    without the expiry it may have had."""
     found = store.batch_get([
         (ArchivedItem, (user_id, archived_id)), (UserItem, (user_id,)),
         (LookupItem, (lookups.mailbox_key(user_id, "INBOX"),))])
@@ -129,6 +130,9 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
         flags.append(JUNK)
     item.flags = flags
     item.rev = 0
+    # As WildDuck does, a restored message keeps no expiry: a date that caused its
+    # deletion would otherwise delete it again at the next expiry run.
+    store.set_expiry(item, None)
     uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
     if uid is None:
         raise NoSuchMailbox()

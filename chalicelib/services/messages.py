@@ -24,7 +24,8 @@ from chalicelib.errors import (AttachmentNotFound, InputValidationError,
                                MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
-                             normalize_subject, parse_message, thread_key_candidates)
+                             link_inline_images, normalize_subject, parse_message, text_to_html,
+                             thread_key_candidates)
 from chalicelib.services import idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
@@ -460,6 +461,14 @@ def _attachment_view(value: dict[str, Any]) -> dict[str, Any]:
             "size": size, "sizeKb": (size + 1023) // 1024}
 
 
+def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
+    """The HTML parts as WildDuck shows them: plain text rendered as HTML when there is
+    no HTML part, and `cid:` links pointing at the attachments they name."""
+    parts = view.html or ([text_to_html(view.text)] if view.text.strip() else [])
+    cids = {str(a["cid"]).strip("<>"): a["id"] for a in attachments if a.get("cid")}
+    return link_inline_images(parts, cids)
+
+
 def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
     item, extra = view.item, view.extra
     attachments = extra.get("attachments") or _plain(item.attachments or [])
@@ -476,7 +485,7 @@ def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
         "list": {"id": item.listId} if item.listId else False,
         "junk": item.has(JUNK),
         "text": view.text,
-        "html": view.html,
+        "html": _html_of(view, attachments),
         "attachments": [_attachment_view(a) for a in attachments],
     }
 

@@ -59,7 +59,7 @@ def test_nested_mixed_lists_attachments_in_mime_order_and_serves_them_decoded(ap
     body = read(api, account, 1)
     assert body["subject"] == "Quarterly report"
     assert body["text"].startswith("Report attached, chart inline.")
-    assert body["html"] and "cid:chart@apple" in body["html"][0]
+    assert body["html"] and "attachment:ATT00001" in body["html"][0]  # the inline chart
     ids = [a["id"] for a in body["attachments"]]
     assert ids == [f"ATT{n:05d}" for n in range(1, len(ids) + 1)] and len(ids) >= 2
     chart = body["attachments"][0]

@@ -24,6 +24,8 @@ class Settings:
     mail_bucket: str
     default_domain: str
     default_quota: int
+    max_recipients: int
+    max_forwards: int
     access_token: str
     cursor_secret: str
     password_hash_profile: str
@@ -59,6 +61,9 @@ def settings() -> Settings:
         mail_bucket=env.get("MAIL_BUCKET", "wildduck-local-mail"),
         default_domain=env.get("DEFAULT_DOMAIN", "example.com"),
         default_quota=int(env.get("DEFAULT_QUOTA", str(GIB))),
+        # Daily sending limits of accounts without their own (WildDuck's defaults).
+        max_recipients=int(env.get("MAX_RECIPIENTS", "2000")),
+        max_forwards=int(env.get("MAX_FORWARDS", "2000")),
         access_token=env.get("ACCESS_TOKEN", ""),
         # A fixed local secret keeps cursors valid across `chalice local` restarts; the
         # deployed stages must configure their own (see README, Configuration).

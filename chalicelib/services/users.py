@@ -175,7 +175,9 @@ def summary(user: UserItem) -> dict[str, Any]:
 
 
 def details(user: UserItem) -> dict[str, Any]:
-    """The full form of an account (GET /users/{user})."""
+    """The full form of an account (GET /users/{user}). Limits the account does not set
+    show the configured defaults, which are what applies to it."""
+    config = settings()
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
     return {
         "id": user.id, "username": user.username, "name": user.name,
@@ -188,8 +190,10 @@ def details(user: UserItem) -> dict[str, Any]:
         "limits": {
             "quota": {"allowed": quota_allowed(user),
                       "used": max(0, int(user.storageUsed or 0))},
-            "recipients": {"allowed": int(user.recipients or 0), "used": 0, "ttl": False},
-            "forwards": {"allowed": int(user.forwards or 0), "used": 0, "ttl": False},
+            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
+                           "used": 0, "ttl": False},
+            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
+                         "used": 0, "ttl": False},
         },
         "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
         "hasPasswordSet": bool(user.hasPassword),

@@ -25,7 +25,7 @@ def test_create_then_get_returns_every_contract_field(api, make_user):
     assert body["encryptMessages"] is False and body["encryptForwarded"] is False
     assert body["pubKey"] == "" and body["keyInfo"] is False
     assert body["limits"]["quota"] == {"allowed": 1024, "used": 0}
-    assert body["limits"]["recipients"]["allowed"] == 0
+    assert body["limits"]["recipients"]["allowed"] == 2000  # MAX_RECIPIENTS, none set
     assert body["limits"]["forwards"]["ttl"] is False
     assert body["tags"] == ["green", "Blue"]
     assert body["hasPasswordSet"] is True

@@ -12,7 +12,7 @@ from chalicelib import addressing
 from chalicelib.clock import iso, now_ms
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import (AddressExistsError, AuthFailed, InputValidationError,
+from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
@@ -28,7 +28,7 @@ from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.tasks import PURGE_USER, TaskItem
-from chalicelib.store.users import LIVE, UserItem
+from chalicelib.store.users import LIVE, UserItem, has_pub_key
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600
@@ -55,6 +55,36 @@ def _key_info(pub_key: str | None) -> dict[str, Any] | None:
     return {"name": info.name, "address": info.address, "fingerprint": info.fingerprint}
 
 
+NEEDS_KEY = '"encryptMessages" needs a "pubKey" to encrypt with'
+
+
+def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -> None:
+    """Refuse to promise encryption without a key: the mail would be stored in clear
+    (WildDuck accepts it and stores clear text; see docs/architecture.md)."""
+    if encrypts and not pub_key:
+        if removing_key:
+            raise InputValidationError(
+                {"pubKey": '"pubKey" can not be removed while "encryptMessages" is on'})
+        raise InputValidationError({"encryptMessages": NEEDS_KEY})
+
+
+def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:
+    """Check the encryption an update leaves the account with; returns the condition that
+    keeps the check true against a concurrent update of the other field."""
+    given = params.model_fields_set
+    if not given & {"encryptMessages", "pubKey"}:
+        return None
+    sets_flag, sets_key = "encryptMessages" in given, "pubKey" in given
+    _check_encryption(bool(params.encryptMessages) if sets_flag else bool(user.encryptMessages),
+                      params.pubKey if sets_key else user.pubKey,
+                      removing_key=sets_key and not params.pubKey and not sets_flag)
+    if sets_flag and params.encryptMessages and not sets_key:
+        return has_pub_key()
+    if sets_key and not params.pubKey and not sets_flag:
+        return UserItem.encryptMessages.does_not_exist() | (UserItem.encryptMessages == False)  # noqa: E712
+    return None
+
+
 def _password_hash(password: str | None, already_hashed: bool) -> str | None:
     if password is None:
         return None
@@ -70,6 +100,7 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
     """Create the account, its main address and default mailboxes in one transaction
     (with the record of an `Idempotency-Key`, when the request has one)."""
     config = settings()
+    _check_encryption(params.encryptMessages, params.pubKey, removing_key=False)
     key_info = _key_info(params.pubKey)
     password_hash = _password_hash(params.password, params.hashedPassword)
     address = params.address
@@ -215,6 +246,7 @@ def update(params: UpdateUser) -> None:
     if params.existingPassword is not None and not (
             user.password and passwords.verify_password(params.existingPassword, user.password)):
         raise AuthFailed("Password verification failed")
+    guard = _check_encryption_update(params, user)
     actions: list[Any] = []
     for name in _PLAIN_FIELDS:
         if name in given:
@@ -233,8 +265,9 @@ def update(params: UpdateUser) -> None:
     if "disabledScopes" in given:
         actions.append(UserItem.disabledScopes.set(params.disabledScopes or []))
     if "pubKey" in given:
-        actions += [UserItem.pubKey.set(params.pubKey or None),
-                    UserItem.keyInfo.set(_key_info(params.pubKey))]
+        key_info = _key_info(params.pubKey)
+        actions += [UserItem.pubKey.set(params.pubKey), UserItem.keyInfo.set(key_info)] \
+            if params.pubKey else [UserItem.pubKey.remove(), UserItem.keyInfo.remove()]
     password_changed = "password" in given
     if password_changed:
         password_hash = _password_hash(params.password, params.hashedPassword)
@@ -245,21 +278,37 @@ def update(params: UpdateUser) -> None:
                     UserItem.requirePasswordChange.set(False)]
     if not actions:
         return
-    if not password_changed:  # a plain UpdateItem costs half a transaction
-        try:
-            user.update(actions=actions, condition=UserItem.kind.exists())
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise UserNotFound() from None
+    try:
+        if not password_changed:  # a plain UpdateItem costs half a transaction
+            _update_live(user, actions, guard)
+        else:
+            update_logged(user, actions, "password change", Audit(params.sess, params.ip),
+                          condition=guard)
+    except UserNotFound:
+        if guard is None:
             raise
-        return
-    update_logged(user, actions, "password change", Audit(params.sess, params.ip))
+        # Gone, or the other encryption field changed meanwhile: say which.
+        _check_encryption_update(params, get(params.user))
+        raise Conflict() from None
 
 
-def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit) -> None:
+def _update_live(user: UserItem, actions: list[Any], condition: Condition | None) -> None:
+    guard = UserItem.kind.exists() if condition is None else UserItem.kind.exists() & condition
+    try:
+        user.update(actions=actions, condition=guard)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise UserNotFound() from None
+        raise
+
+
+def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit,
+                  condition: Condition | None = None) -> None:
     """Change a live account and write its authlog entry in one transaction."""
+    guard = UserItem.kind.exists() if condition is None else UserItem.kind.exists() & condition
+
     def build(tx: Transaction) -> None:
-        tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
+        tx.update(user, actions=actions, condition=guard, label="user")
         tx.save(authlog.entry(user.id, action, audit, result="success"))
 
     run(build, errors={"user": UserNotFound})

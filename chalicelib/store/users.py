@@ -74,3 +74,8 @@ def no_own_quota() -> Condition:
     """The account uses the default quota: no `quota` attribute (items written by older
     code may hold it as NULL, which means the same)."""
     return UserItem.quota.does_not_exist() | Path(UserItem.quota).is_type("NULL")
+
+
+def has_pub_key() -> Condition:
+    """The account has a PGP key (a string: neither absent nor NULL)."""
+    return UserItem.pubKey.is_type()

@@ -114,9 +114,10 @@ def test_invalid_json_body_is_a_clear_400(api):
 
 
 def test_boolean_spellings_are_coerced(api, make_user):
-    user_id = make_user("bools", encryptMessages="Yes", encryptForwarded="off")
+    # (encryptMessages on would need a pubKey)
+    user_id = make_user("bools", encryptMessages="off", encryptForwarded="Yes")
     body = api.get(f"/users/{user_id}").json
-    assert body["encryptMessages"] is True and body["encryptForwarded"] is False
+    assert body["encryptMessages"] is False and body["encryptForwarded"] is True
 
 
 def test_default_mailboxes_follow_the_language(make_user):

@@ -239,13 +239,37 @@ _PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "dis
                  "suspended")
 
 
+def password_source(user: UserItem, password: str) -> str | None:
+    """Which of the account's passwords `password` is: "master", "temporary" (from a
+    reset, while it is valid), or None."""
+    if user.password and passwords.verify_password(password, user.password):
+        return "master"
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    if temp and temp.get("expires", 0) > now_ms() and \
+            passwords.verify_password(password, temp["hash"]):
+        return "temporary"
+    return None
+
+
+def _check_existing_password(user: UserItem, password: str, audit: Audit) -> None:
+    """`existingPassword`: the account password or the temporary one, since a person
+    who got a reset knows only that. An account without any password has nothing to
+    check against, so the check is skipped (as in WildDuck). A failure is logged."""
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    has_temporary = bool(temp) and temp.get("expires", 0) > now_ms()
+    if not user.password and not has_temporary:
+        return
+    if password_source(user, password) is None:
+        authlog.record(user.id, "password change", audit, result="fail")
+        raise AuthFailed("Password verification failed")
+
+
 def update(params: UpdateUser) -> None:
     """Partial update: only the fields present in the request change."""
     user = get(params.user)
     given = params.model_fields_set
-    if params.existingPassword is not None and not (
-            user.password and passwords.verify_password(params.existingPassword, user.password)):
-        raise AuthFailed("Password verification failed")
+    if params.existingPassword is not None:
+        _check_existing_password(user, params.existingPassword, Audit(params.sess, params.ip))
     guard = _check_encryption_update(params, user)
     actions: list[Any] = []
     for name in _PLAIN_FIELDS:

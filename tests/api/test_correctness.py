@@ -111,3 +111,91 @@ def test_encryption_check_holds_against_a_concurrent_key_removal(api, make_user,
     reply = api.put(f"/users/{user_id}", {"encryptMessages": True})
     assert reply.status == 400 and "encryptMessages" in reply["details"], reply
     assert UserItem.get(user_id).encryptMessages is False
+
+
+# --------------------------------------------------------------------------- 4: temporary password
+
+
+def _token(api: Any, username: str, password: str) -> dict[str, Any]:
+    reply = api.post("/authenticate", {"username": username, "password": password,
+                                       "token": True})
+    assert reply.status == 200, reply
+    return reply.json
+
+
+def _as(token: str) -> dict[str, Any]:
+    return {"headers": {"X-Access-Token": token}}
+
+
+def _authlog(api: Any, user_id: str, action: str) -> list[dict[str, Any]]:
+    return api.get(f"/users/{user_id}/authlog?action={action}")["results"]
+
+
+def test_after_a_reset_the_temporary_password_token_changes_the_password(api, make_user) -> None:
+    user_id = make_user("forgetful", password="old-pw")
+    temporary = api.post(f"/users/{user_id}/password/reset")["password"]
+    login = _token(api, "forgetful", temporary)
+    assert login["requirePasswordChange"] is True
+    token = login["token"]
+
+    shown = api.get(f"/users/{user_id}", **_as(token))
+    assert shown.status == 200 and shown["requirePasswordChange"] is True
+    for path in (f"/users/{user_id}/addresses", f"/users/{user_id}/mailboxes",
+                 f"/users/{user_id}/authlog", f"/users/{user_id}/asps"):
+        reply = api.get(path, **_as(token))
+        assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), path
+    created = api.post(f"/users/{user_id}/asps", {"description": "x"}, **_as(token))
+    assert created["code"] == "MissingPrivileges"
+    for body in ({"name": "Someone"},
+                 {"password": "new-pw", "existingPassword": temporary, "name": "Someone"},
+                 {"existingPassword": temporary}):
+        reply = api.put(f"/users/{user_id}", body, **_as(token))
+        assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), body
+
+    changed = api.put(f"/users/{user_id}", {"password": "new-pw", "existingPassword": temporary,
+                                            "ip": "192.0.2.9"}, **_as(token))
+    assert changed.status == 200, changed
+    fresh = api.post("/authenticate", {"username": "forgetful", "password": "new-pw"})
+    assert fresh.status == 200 and fresh["requirePasswordChange"] is False
+    assert api.post("/authenticate", {"username": "forgetful",
+                                      "password": temporary}).status == 403
+    # the password change revoked the token it was made with: log in again
+    assert api.get(f"/users/{user_id}", **_as(token))["code"] == "InvalidToken"
+    entries = _authlog(api, user_id, "password change")
+    assert [(e["result"], e.get("ip")) for e in entries] == [("success", "192.0.2.9")]
+
+
+def test_a_temporary_password_token_may_revoke_itself(api, make_user) -> None:
+    user_id = make_user("leaver", password="pw")
+    temporary = api.post(f"/users/{user_id}/password/reset")["password"]
+    token = _token(api, "leaver", temporary)["token"]
+    assert api.delete("/authenticate", **_as(token)).status == 200
+    assert api.get(f"/users/{user_id}", **_as(token))["code"] == "InvalidToken"
+
+
+def test_existing_password_may_be_the_temporary_one(api, make_user) -> None:
+    user_id = make_user("operated", password="old-pw")
+    temporary = api.post(f"/users/{user_id}/password/reset")["password"]
+    reply = api.put(f"/users/{user_id}", {"existingPassword": temporary, "password": "new-pw"})
+    assert reply.status == 200, reply
+    assert api.post("/authenticate", {"username": "operated", "password": "new-pw"}).status == 200
+
+
+def test_a_failed_existing_password_check_is_logged(api, make_user) -> None:
+    user_id = make_user("doubted", password="right")
+    reply = api.put(f"/users/{user_id}", {"existingPassword": "wrong", "password": "new",
+                                          "sess": "s-1", "ip": "192.0.2.3"})
+    assert (reply.status, reply["code"]) == (403, "AuthFailed")
+    entries = _authlog(api, user_id, "password change")
+    assert [(e["result"], e.get("sess"), e.get("ip")) for e in entries] == \
+        [("fail", "s-1", "192.0.2.3")]
+    assert api.post("/authenticate", {"username": "doubted", "password": "right"}).status == 200
+
+
+def test_existing_password_is_not_checked_on_an_account_without_one(api, make_user) -> None:
+    user_id = make_user("passwordless", password="")
+    assert api.get(f"/users/{user_id}")["hasPasswordSet"] is False
+    reply = api.put(f"/users/{user_id}", {"existingPassword": "anything", "password": "first"})
+    assert reply.status == 200, reply
+    assert api.post("/authenticate", {"username": "passwordless",
+                                      "password": "first"}).status == 200

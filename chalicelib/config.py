@@ -39,6 +39,13 @@ class Settings:
     smtp_host: str
     smtp_port: int
     smtp_ssl: bool
+    pop3_host: str
+    pop3_port: int
+    pop3_ssl: bool
+    # PEM certificate, private key and optional chain that sign mobileconfig profiles.
+    mobileconfig_sign_cert: str
+    mobileconfig_sign_key: str
+    mobileconfig_sign_chain: str
     service_name: str
     user_token_ttl: int
 
@@ -79,6 +86,12 @@ def settings() -> Settings:
         smtp_host=env.get("SMTP_HOST", "smtp.example.com"),
         smtp_port=int(env.get("SMTP_PORT", "465")),
         smtp_ssl=_flag(env.get("SMTP_SSL", "true")),
+        pop3_host=env.get("POP3_HOST", "pop3.example.com"),
+        pop3_port=int(env.get("POP3_PORT", "995")),
+        pop3_ssl=_flag(env.get("POP3_SSL", "true")),
+        mobileconfig_sign_cert=env.get("MOBILECONFIG_SIGN_CERT", ""),
+        mobileconfig_sign_key=env.get("MOBILECONFIG_SIGN_KEY", ""),
+        mobileconfig_sign_chain=env.get("MOBILECONFIG_SIGN_CHAIN", ""),
         service_name=env.get("SERVICE_NAME", "WildDuck Mail"),
         user_token_ttl=int(env.get("USER_TOKEN_TTL", str(24 * 3600))),
     )

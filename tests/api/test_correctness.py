@@ -199,3 +199,109 @@ def test_existing_password_is_not_checked_on_an_account_without_one(api, make_us
     assert reply.status == 200, reply
     assert api.post("/authenticate", {"username": "passwordless",
                                       "password": "first"}).status == 200
+
+
+# --------------------------------------------------------------------------- 7: profiles
+
+
+def _profile(reply: Any) -> dict[str, Any]:
+    import base64
+    import plistlib
+    return plistlib.loads(base64.b64decode(reply["mobileconfig"]))
+
+
+@pytest.mark.parametrize("scopes", [["smtp"], ["imap"], ["pop3"], ["imap", "pop3"]])
+def test_a_profile_for_a_password_that_cannot_read_and_send_is_refused(api, make_user,
+                                                                       scopes) -> None:
+    user_id = make_user("profiled")
+    reply = api.post(f"/users/{user_id}/asps", {"description": "Phone", "scopes": scopes,
+                                                "generateMobileconfig": True})
+    assert (reply.status, reply["code"]) == (400, "InvalidAuthScope"), reply
+    assert api.get(f"/users/{user_id}/asps")["results"] == []  # no password was made
+    plain = api.post(f"/users/{user_id}/asps", {"description": "No profile", "scopes": scopes})
+    assert plain.status == 200 and "mobileconfig" not in plain.json
+
+
+def test_profiles_read_mail_with_imap_or_else_pop3(api, make_user, monkeypatch) -> None:
+    monkeypatch.setenv("POP3_HOST", "pop.mail.test")
+    monkeypatch.setenv("POP3_PORT", "1995")
+    reset_settings()
+    user_id = make_user("reader")
+    kinds = {}
+    for scopes in (["*"], ["imap", "smtp"], ["pop3", "smtp"]):
+        reply = api.post(f"/users/{user_id}/asps", {"description": "x", "scopes": scopes,
+                                                    "generateMobileconfig": True})
+        assert reply.status == 200, reply
+        [mail] = _profile(reply)["PayloadContent"]
+        kinds[",".join(scopes)] = (mail["EmailAccountType"], mail["IncomingMailServerHostName"])
+    assert kinds == {"*": ("EmailTypeIMAP", "imap.example.com"),
+                     "imap,smtp": ("EmailTypeIMAP", "imap.example.com"),
+                     "pop3,smtp": ("EmailTypePOP", "pop.mail.test")}
+
+
+def _self_signed() -> tuple[str, str]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Profile Signer Test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def test_profiles_are_signed_when_a_certificate_is_configured(api, make_user, monkeypatch,
+                                                              tmp_path) -> None:
+    import base64
+    import plistlib
+    import shutil
+    import subprocess
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    certificate_pem, key_pem = _self_signed()
+    monkeypatch.setenv("MOBILECONFIG_SIGN_CERT", certificate_pem)
+    monkeypatch.setenv("MOBILECONFIG_SIGN_KEY", key_pem.replace("\n", "\\n"))  # one-line form
+    reset_settings()
+    user_id = make_user("signed", address="signed@example.com")
+    reply = api.post(f"/users/{user_id}/asps", {"description": "Phone",
+                                                "generateMobileconfig": True})
+    assert reply.status == 200, reply
+    signed = base64.b64decode(reply["mobileconfig"])
+    assert not signed.startswith(b"<?xml")
+    [embedded] = pkcs7.load_der_pkcs7_certificates(signed)
+    assert embedded == x509.load_pem_x509_certificate(certificate_pem.encode())
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to check the signature")
+    (tmp_path / "profile.p7").write_bytes(signed)
+    checked = subprocess.run(
+        ["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "profile.p7"),
+         "-noverify", "-out", str(tmp_path / "profile.plist")], capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+    profile = plistlib.loads((tmp_path / "profile.plist").read_bytes())
+    assert profile["PayloadContent"][0]["IncomingPassword"] == reply["password"]
+
+
+def test_a_broken_signing_configuration_is_a_clear_error(api, make_user, monkeypatch) -> None:
+    certificate_pem, _ = _self_signed()
+    _, other_key = _self_signed()
+    monkeypatch.setenv("MOBILECONFIG_SIGN_CERT", certificate_pem)
+    monkeypatch.setenv("MOBILECONFIG_SIGN_KEY", other_key)
+    reset_settings()
+    user_id = make_user("misconfigured")
+    reply = api.post(f"/users/{user_id}/asps", {"description": "Phone",
+                                                "generateMobileconfig": True})
+    assert (reply.status, reply["code"]) == (503, "ServiceUnavailable")
+    assert "does not belong" in reply["error"]
+    assert api.get(f"/users/{user_id}/asps")["results"] == []

@@ -61,8 +61,13 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
 
 
 def _live(user_id: str, archived_id: str) -> ArchivedItem:
-    item = archive_store.get(user_id, archived_id)
-    if item is None:
+    """An archived message of a live account: both in one BatchGetItem (the archive
+    partition outlives a deleted account until the purge)."""
+    item, user = store.batch_get([(ArchivedItem, (user_id, archived_id)),
+                                  (UserItem, (user_id,))])
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(item, ArchivedItem) or not item.is_live():
         raise MessageNotFound()
     return item
 
@@ -70,6 +75,7 @@ def _live(user_id: str, archived_id: str) -> ArchivedItem:
 def listing(user_id: str, *, order: str = "desc", limit: int = 20,
             next_token: str | None = None,
             previous_token: str | None = None) -> tuple[int, Page[ArchivedItem]]:
+    users.get(user_id)  # the partition outlives a deleted account until the purge
     scope = f"archived:{user_id}"
     cursor = None
     if next_token:

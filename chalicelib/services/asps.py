@@ -24,6 +24,7 @@ from chalicelib.services import authlog, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import asps as store
 from chalicelib.store.asps import AspItem
+from chalicelib.store.messages import batch_get
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
@@ -58,21 +59,19 @@ def _expired(item: AspItem, now: float) -> bool:
 
 
 def listing(user_id: str) -> list[AspItem]:
-    """Live ASPs, oldest first: 1 Query (plus 1 GetItem to tell "none" from "no user")."""
+    """Live ASPs of a live account, oldest first: 1 GetItem (the partition outlives a
+    deleted account until the purge) + 1 Query."""
+    users.get(user_id)
     now = time.time()
-    items = [item for item in store.of_user(user_id) if not _expired(item, now)]
-    if not items:
-        users.get(user_id)
-    return items
+    return [item for item in store.of_user(user_id) if not _expired(item, now)]
 
 
 def get(user_id: str, asp_id: str) -> AspItem:
-    try:
-        item = AspItem.get(user_id, asp_id, consistent_read=True)
-    except AspItem.DoesNotExist:
-        item = None
-    if item is None or _expired(item, time.time()):
-        users.get(user_id)
+    """One live ASP of a live account: both in one BatchGetItem."""
+    item, user = batch_get([(AspItem, (user_id, asp_id)), (UserItem, (user_id,))])
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(item, AspItem) or _expired(item, time.time()):
         raise AspNotFound()
     return item
 

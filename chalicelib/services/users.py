@@ -22,6 +22,7 @@ from chalicelib.services import authlog, idempotency
 from chalicelib.services.authlog import Audit
 from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import journal, lookups
+from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.lookups import LookupItem
@@ -341,38 +342,49 @@ def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit,
 def delete(user_id: str, audit: Audit) -> None:
     """Make the account unusable at once and free its names; data is purged later.
 
-    The user item stays (without `kind`, with `deleted`), its INBOX goes, and a purge
-    task is queued in the same transaction, so the deferred cleanup can never be
-    forgotten.
+    The user item stays (without `kind`, with `deleted`), its mailboxes and their
+    lookups go, and a purge task is queued in the same transaction, so the deferred
+    cleanup can never be forgotten. Reads of mail prove the account through the mailbox
+    item they already read (docs/architecture.md, "Deletion"), so no mailbox may
+    outlive the account: INBOX and as many others as fit go in that transaction, the
+    rest right after (and the hourly purge finishes a deletion cut short).
     """
-    def build(tx: Transaction) -> list[AddressItem]:
+    def build(tx: Transaction) -> tuple[list[MailboxItem], list[AddressItem]]:
         user = get(user_id)
+        boxes = sorted(mailbox_store.list_for_user(user_id), key=lambda box: box.path != "INBOX")
         addresses = list(AddressItem.query(user_id))
-        inbox = lookups.resolve(lookups.mailbox_key(user_id, "INBOX"))
         tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
                   condition=UserItem.kind.exists(), label="user")
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
-        if inbox is not None and inbox.target:
-            # Every live account has an INBOX: without it, the mailbox listing (a single
-            # Query) knows the account is gone while the purge has not yet run.
-            tx.delete(MailboxItem(user=user_id, id=inbox.target))
-            tx.delete(inbox)
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                          data={"username": user.username}, created=int(now * 1000),
                          notBefore=int(now) + PURGE_DELAY_S))
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
-        room = (MAX_ITEMS - len(tx)) // 2
-        for address in addresses[:room]:
+        now_boxes = boxes[:(MAX_ITEMS - len(tx)) // 2]  # INBOX always fits
+        retire_mailboxes(tx, user_id, now_boxes)
+        now_addresses = addresses[:(MAX_ITEMS - len(tx)) // 2]
+        for address in now_addresses:
             _release_address(tx, user_id, address)
-        return addresses[room:]
+        return boxes[len(now_boxes):], addresses[len(now_addresses):]
 
-    rest = run(build, errors={"user": UserNotFound})
-    # An account with many aliases frees the rest right after, a transaction per group;
-    # the account is already unusable, and the purge task removes whatever a failure
-    # here leaves behind.
-    for group in chunked(rest, MAX_ITEMS // 2):
+    rest_boxes, rest_addresses = run(build, errors={"user": UserNotFound})
+    # The account is already unusable; a large one frees the rest right after, a
+    # transaction per group. The purge task finishes whatever a failure here leaves.
+    for group in chunked(rest_boxes, MAX_ITEMS // 2):
+        run(partial(retire_mailboxes, user_id=user_id, boxes=group))
+    for group in chunked(rest_addresses, MAX_ITEMS // 2):
         run(partial(_release_addresses, user_id=user_id, addresses=group))
+
+
+def retire_mailboxes(tx: Transaction, user_id: str, boxes: list[MailboxItem]) -> None:
+    """Remove mailbox items and their lookups of a deleted account (its messages stay
+    for the purge). Conditioned on the path read, so a rename that slipped in between
+    makes the transaction read again rather than leave a lookup behind."""
+    for box in boxes:
+        tx.delete(box, condition=(MailboxItem.path == box.path) | MailboxItem.id.does_not_exist())
+        tx.delete(LookupItem(key=lookups.mailbox_key(user_id, box.path)),
+                  condition=(LookupItem.target == box.id) | LookupItem.key.does_not_exist())
 
 
 def _release_addresses(tx: Transaction, user_id: str, addresses: list[AddressItem]) -> None:

@@ -111,3 +111,167 @@ def test_the_apple_fixture_inline_chart_points_at_its_attachment(api, account: A
     upload_raw(api, account, fixture("apple_nested_mixed.eml"))
     html = api.get(f"{account.messages()}/1")["html"][0]
     assert '<img src="attachment:ATT00001">' in html and "cid:" not in html
+
+
+# --------------------------------------------------------------------------- 5: deleted accounts
+
+
+WITH_ATTACHMENT = (
+    "From: a@example.com\r\nTo: b@example.com\r\nSubject: attached\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+    "--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment\r\n\r\n"
+    "hello\r\n--b--\r\n").encode()
+
+
+def _populated(api: Any, account: Account) -> dict[str, str]:
+    """An account with mail outside INBOX, a flagged message, an attachment, an archived
+    message, an application password and authlog entries."""
+    sent = account.boxes["Sent Mail"]
+    assert upload_raw(api, account, WITH_ATTACHMENT, box=sent, query="flagged=true").status == 200
+    upload_raw(api, account, simple_message("inbox"))
+    upload_raw(api, account, simple_message("to archive"), box=sent)
+    assert api.delete(f"{account.messages(sent)}/2").status == 200
+    archived = api.get(f"/users/{account.id}/archived")["results"][0]["id"]
+    asp = api.post(f"/users/{account.id}/asps", {"description": "x"})["id"]
+    return {"sent": sent, "archived": archived, "asp": asp}
+
+
+def _every_read(account: Account, ids: dict[str, str]) -> list[str]:
+    user, sent = f"/users/{account.id}", account.messages(ids["sent"])
+    return [user, f"{user}/mailboxes", f"{user}/mailboxes/{ids['sent']}",
+            f"{user}/mailboxes/resolve?path=Sent%20Mail", sent, f"{sent}/1",
+            f"{sent}/1/message.eml", f"{sent}/1/attachments/ATT00001", f"{sent}/1/events",
+            account.messages(), f"{account.messages()}/1", f"{user}/flagged",
+            f"{user}/archived", f"{user}/archived/messages", f"{user}/archived/{ids['archived']}",
+            f"{user}/archived/messages/{ids['archived']}", f"{user}/asps",
+            f"{user}/asps/{ids['asp']}", f"{user}/authlog", f"{user}/addresses"]
+
+
+def test_a_deleted_account_is_gone_from_every_per_user_route(api, account: Account) -> None:
+    ids = _populated(api, account)
+    reads = _every_read(account, ids)
+    for path in reads:
+        assert api.get(path).status == 200, path
+    assert api.delete(f"/users/{account.id}").status == 200
+
+    answers = {path: api.get(path) for path in reads}
+    wrong = {path: reply for path, reply in answers.items()
+             if (reply.status, (reply.json or {}).get("code")) != (404, "UserNotFound")}
+    assert wrong == {}
+    sent = account.messages(ids["sent"])
+    writes = [("PUT", f"{sent}/1", {"seen": False}), ("PUT", f"{sent}/1", {"moveTo": account.inbox}),
+              ("DELETE", f"{sent}/1", None), ("POST", sent, {"raw": "Subject: x\r\n\r\nx"}),
+              ("POST", f"/users/{account.id}/archived/{ids['archived']}/restore", {}),
+              ("DELETE", f"/users/{account.id}/asps/{ids['asp']}", None),
+              ("PUT", f"/users/{account.id}/mailboxes/{ids['sent']}", {"subscribed": False})]
+    answers = {(method, path): api.call(method, path, body) for method, path, body in writes}
+    wrong = {call: reply for call, reply in answers.items()
+             if (reply.status, (reply.json or {}).get("code")) != (404, "UserNotFound")}
+    assert wrong == {}
+
+
+def test_an_account_with_many_mailboxes_loses_all_of_them_at_once(api, account: Account) -> None:
+    from chalicelib.store.mailboxes import MailboxItem
+
+    extra = [api.post(f"/users/{account.id}/mailboxes", {"path": f"Folder {n:02d}"})["id"]
+             for n in range(60)]
+    last = extra[-1]
+    upload_raw(api, account, simple_message("deep"), box=last)
+    assert api.delete(f"/users/{account.id}").status == 200
+    assert list(MailboxItem.query(account.id)) == []
+    assert api.get(f"{account.messages(last)}/1")["code"] == "UserNotFound"
+
+
+def test_a_deletion_cut_short_is_finished_by_the_next_purge_run(api, account: Account,
+                                                                monkeypatch) -> None:
+    from chalicelib.services import maintenance, users
+    from chalicelib.store.lookups import LookupItem
+    from chalicelib.store.mailboxes import MailboxItem
+
+    for n in range(60):
+        api.post(f"/users/{account.id}/mailboxes", {"path": f"Folder {n:02d}"})
+    upload_raw(api, account, simple_message("kept"), box=account.boxes["Sent Mail"])
+    calls = {"n": 0}
+    real_run = users.run
+
+    def crash_after_the_first(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RuntimeError("Lambda timed out")
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(users, "run", crash_after_the_first)
+    assert api.delete(f"/users/{account.id}").status == 500
+    monkeypatch.setattr(users, "run", real_run)
+    assert api.get(f"/users/{account.id}").status == 404
+    assert list(MailboxItem.query(account.id))  # some are left
+
+    report = maintenance.purge_users()  # inside the grace period
+    assert report.tasks_done == 0
+    assert list(MailboxItem.query(account.id)) == []
+    assert not [k for k in LookupItem.scan() if k.key.startswith(f"mailbox#{account.id}#")]
+    assert [m.subject for m in _messages_of(account.id)] == ["kept"]  # data stays
+
+
+def _messages_of(user_id: str) -> list[Any]:
+    from chalicelib.store.messages import MessageItem
+    return list(MessageItem.by_user.query(user_id))
+
+
+def test_the_purge_removes_every_message_of_a_deleted_account(api, account: Account) -> None:
+    import time
+
+    from chalicelib.services import maintenance
+    from chalicelib.store import blobs
+
+    upload_raw(api, account, simple_message("in the inbox"))
+    upload_raw(api, account, simple_message("sent"), box=account.boxes["Sent Mail"])
+    assert api.delete(f"/users/{account.id}").status == 200
+    report = maintenance.purge_users(now=time.time() + 3 * 24 * 3600)
+    assert (report.tasks_done, report.messages_removed) == (1, 2)
+    assert _messages_of(account.id) == []
+    assert list(blobs.list_prefix(f"msg/{account.id}/")) == []
+
+
+# --------------------------------------------------------------------------- 11: deleted mailboxes
+
+
+def test_a_deleted_mailboxs_messages_vanish_from_every_view_at_once(api, account: Account) -> None:
+    from devstack.calls import counting
+
+    projects = api.post(f"/users/{account.id}/mailboxes", {"path": "Projects"})["id"]
+    for n in range(3):
+        upload_raw(api, account, simple_message(f"inbox {n}"), query="flagged=true")
+    for n in range(2):
+        upload_raw(api, account, simple_message(f"project {n}"), box=projects,
+                   query="flagged=true")
+    flagged = f"/users/{account.id}/flagged"
+    assert api.get(flagged)["total"] == 5
+    assert api.delete(f"/users/{account.id}/mailboxes/{projects}").status == 200
+
+    with counting() as calls:
+        first = api.get(f"{flagged}?limit=2").json
+    # the account's mailboxes (which also prove the account), the page (a second Query
+    # because the two newest entries are the deleted mailbox's), the total
+    assert calls.by_operation() == {"Query": 4}, calls.by_operation()
+    assert first["total"] == 3 and len(first["results"]) == 2
+    second = api.get(f"{flagged}?limit=2&next={first['nextCursor']}").json
+    assert second["total"] == 3 and second["nextCursor"] is False
+    back = api.get(f"{flagged}?limit=2&previous={second['previousCursor']}").json
+    assert [m["subject"] for m in back["results"]] == [m["subject"] for m in first["results"]]
+    subjects = [m["subject"] for m in first["results"] + second["results"]]
+    assert sorted(subjects) == ["inbox 0", "inbox 1", "inbox 2"]
+    with counting() as calls:
+        whole = api.get(flagged).json
+    assert calls.by_operation() == {"Query": 2} and whole["total"] == 3
+    from chalicelib.services import maintenance
+    assert maintenance.purge_mailboxes().messages_removed == 2
+    with counting() as calls:
+        assert api.get(f"{flagged}?limit=2")["total"] == 3
+    assert calls.by_operation() == {"Query": 3}  # nothing in the way any more
+
+    gone = account.messages(projects)
+    for path in (gone, f"{gone}/1", f"{gone}/1/message.eml", f"{gone}/1/events"):
+        assert api.get(path).status == 404, path
+    assert api.put(f"{gone}/1", {"seen": False}).status == 404

@@ -379,8 +379,9 @@ def delete(user_id: str, audit: Audit) -> None:
 
 def retire_mailboxes(tx: Transaction, user_id: str, boxes: list[MailboxItem]) -> None:
     """Remove mailbox items and their lookups of a deleted account (its messages stay
-    for the purge). Conditioned on the path read, so a rename that slipped in between
-    makes the transaction read again rather than leave a lookup behind."""
+    for the purge). Conditioned on the path read (or on the item being gone already),
+    so a rename that slipped in before the account went makes the transaction read
+    again rather than leave a lookup behind."""
     for box in boxes:
         tx.delete(box, condition=(MailboxItem.path == box.path) | MailboxItem.id.does_not_exist())
         tx.delete(LookupItem(key=lookups.mailbox_key(user_id, box.path)),

@@ -37,6 +37,8 @@ class Settings:
     mail_bucket: str
     default_domain: str
     default_quota: int
+    max_recipients: int
+    max_forwards: int
     access_token: str
     cursor_secret: str
     password_hash_profile: str
@@ -50,6 +52,13 @@ class Settings:
     smtp_host: str
     smtp_port: int
     smtp_ssl: bool
+    pop3_host: str
+    pop3_port: int
+    pop3_ssl: bool
+    # PEM certificate, private key and optional chain that sign mobileconfig profiles.
+    mobileconfig_sign_cert: str
+    mobileconfig_sign_key: str
+    mobileconfig_sign_chain: str
     service_name: str
     user_token_ttl: int
 
@@ -72,6 +81,9 @@ def settings() -> Settings:
         mail_bucket=env.get("MAIL_BUCKET", "wildduck-local-mail"),
         default_domain=env.get("DEFAULT_DOMAIN", "example.com"),
         default_quota=int(env.get("DEFAULT_QUOTA", str(GIB))),
+        # Daily sending limits of accounts without their own (WildDuck's defaults).
+        max_recipients=int(env.get("MAX_RECIPIENTS", "2000")),
+        max_forwards=int(env.get("MAX_FORWARDS", "2000")),
         access_token=env.get("ACCESS_TOKEN", ""),
         # A fixed local secret keeps cursors valid across `chalice local` restarts; the
         # deployed stages must configure their own (see README, Configuration).
@@ -87,6 +99,12 @@ def settings() -> Settings:
         smtp_host=env.get("SMTP_HOST", "smtp.example.com"),
         smtp_port=int(env.get("SMTP_PORT", "465")),
         smtp_ssl=_flag(env.get("SMTP_SSL", "true")),
+        pop3_host=env.get("POP3_HOST", "pop3.example.com"),
+        pop3_port=int(env.get("POP3_PORT", "995")),
+        pop3_ssl=_flag(env.get("POP3_SSL", "true")),
+        mobileconfig_sign_cert=env.get("MOBILECONFIG_SIGN_CERT", ""),
+        mobileconfig_sign_key=env.get("MOBILECONFIG_SIGN_KEY", ""),
+        mobileconfig_sign_chain=env.get("MOBILECONFIG_SIGN_CHAIN", ""),
         service_name=env.get("SERVICE_NAME", "WildDuck Mail"),
         user_token_ttl=int(env.get("USER_TOKEN_TTL", str(24 * 3600))),
     ), env)

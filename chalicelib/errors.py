@@ -102,6 +102,14 @@ class InvalidVerificationToken(DomainError):
     code, default_message = "InvalidToken", "Invalid verification token"
 
 
+class ProfileScopeError(DomainError):
+    """A configuration profile asked for a password that may not read and send mail:
+    bad input (400), with the code WildDuck answers it with."""
+
+    code, default_message = ("InvalidAuthScope",
+                             "A profile needs a password with the imap or pop3 scope and smtp")
+
+
 class Forbidden(DomainError):
     status = 403
 

@@ -31,6 +31,14 @@ PENDING_2FA_ALLOWED = {
     ("POST", "/users/{user}/2fa/totp/check"),
     ("DELETE", "/authenticate"),
 }
+# All a token issued for a temporary password (after a reset) may do: show the account
+# (which says requirePasswordChange), set the new password (api/users.update_user
+# allows nothing else through PUT), and log out.
+TEMPORARY_ALLOWED = {
+    ("GET", USER_ROUTES),
+    ("PUT", USER_ROUTES),
+    ("DELETE", "/authenticate"),
+}
 
 
 def presented_token(request: Any) -> str | None:
@@ -78,6 +86,8 @@ def _user_principal(request: Any, token: str) -> tokens.UserToken:
         raise MissingPrivileges()
     if principal.pending_2fa and call not in PENDING_2FA_ALLOWED:
         raise MissingPrivileges("Check the second factor with this token first")
+    if principal.temporary and call not in TEMPORARY_ALLOWED:
+        raise MissingPrivileges("Set a new password with this token first")
     if call in OPERATOR_ONLY:
         raise MissingPrivileges("Only the API operator may do this")
     return principal

@@ -38,11 +38,16 @@ def get_user(params: UserRef) -> dict[str, Any]:
 # Limits and account state are the operator's; a user token may change the rest.
 OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disabledScopes",
                    "disabled", "suspended"}
+# What a token from a temporary password may send: the password change, nothing else.
+PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "sess", "ip"}
 
 
 @endpoint(bp, "/users/{user}", "PUT", UpdateUser, response=r.Done, summary="Update a user")
 def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     if ctx.principal is not None:
+        if ctx.principal.temporary and ("password" not in params.model_fields_set or
+                                        params.model_fields_set - PASSWORD_CHANGE_FIELDS):
+            raise MissingPrivileges("This token may only set a new password")
         refused = sorted(OPERATOR_FIELDS & params.model_fields_set)
         if refused:
             raise MissingPrivileges(f"A user token may not change {', '.join(refused)}")

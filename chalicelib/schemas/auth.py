@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Scope
@@ -37,3 +37,5 @@ class AuthlogQuery(ListingSchema):
     action: Annotated[Line, Field(max_length=64)] | None = None
     sess: Session | None = None
     ip: IpAddress | None = None
+    # Today's server filters on `filterIp` (documented as `filterip`); `ip` is then the caller's.
+    filterIp: IpAddress | None = Field(None, validation_alias=AliasChoices("filterIp", "filterip"))

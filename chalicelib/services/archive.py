@@ -61,8 +61,13 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
 
 
 def _live(user_id: str, archived_id: str) -> ArchivedItem:
-    item = archive_store.get(user_id, archived_id)
-    if item is None:
+    """An archived message of a live account: both in one BatchGetItem (the archive
+    partition outlives a deleted account until the purge)."""
+    item, user = store.batch_get([(ArchivedItem, (user_id, archived_id)),
+                                  (UserItem, (user_id,))])
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(item, ArchivedItem) or not item.is_live():
         raise MessageNotFound()
     return item
 
@@ -70,6 +75,7 @@ def _live(user_id: str, archived_id: str) -> ArchivedItem:
 def listing(user_id: str, *, order: str = "desc", limit: int = 20,
             next_token: str | None = None,
             previous_token: str | None = None) -> tuple[int, Page[ArchivedItem]]:
+    users.get(user_id)  # the partition outlives a deleted account until the purge
     scope = f"archived:{user_id}"
     cursor = None
     if next_token:
@@ -104,7 +110,8 @@ def _iso(epoch_ms: Any) -> str:
 
 
 def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tuple[str, int]:
-    """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX."""
+    """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX,
+    without the expiry it may have had."""
     found = store.batch_get([
         (ArchivedItem, (user_id, archived_id)), (UserItem, (user_id,)),
         (LookupItem, (lookups.mailbox_key(user_id, "INBOX"),))])
@@ -129,6 +136,9 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
         flags.append(JUNK)
     item.flags = flags
     item.rev = 0
+    # As WildDuck does, a restored message keeps no expiry: a date that caused its
+    # deletion would otherwise delete it again at the next expiry run.
+    store.set_expiry(item, None)
     uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
     if uid is None:
         raise NoSuchMailbox()

@@ -14,15 +14,17 @@ from typing import Any
 
 from chalicelib.clock import iso, now_ms
 from chalicelib.config import settings
-from chalicelib.errors import AspNotFound, TooMany, UserNotFound
+from chalicelib.errors import (AspNotFound, ProfileScopeError, ServiceUnavailable, TooMany,
+                               UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.security import passwords
-from chalicelib.security.mobileconfig import build_mobileconfig
+from chalicelib.security.mobileconfig import Signer, build_mobileconfig, load_signer, sign_profile
 from chalicelib.security.secrets import new_asp_password, normalize_asp_password
 from chalicelib.services import authlog, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import asps as store
 from chalicelib.store.asps import AspItem
+from chalicelib.store.messages import batch_get
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
@@ -57,27 +59,54 @@ def _expired(item: AspItem, now: float) -> bool:
 
 
 def listing(user_id: str) -> list[AspItem]:
-    """Live ASPs, oldest first: 1 Query (plus 1 GetItem to tell "none" from "no user")."""
+    """Live ASPs of a live account, oldest first: 1 GetItem (the partition outlives a
+    deleted account until the purge) + 1 Query."""
+    users.get(user_id)
     now = time.time()
-    items = [item for item in store.of_user(user_id) if not _expired(item, now)]
-    if not items:
-        users.get(user_id)
-    return items
+    return [item for item in store.of_user(user_id) if not _expired(item, now)]
 
 
 def get(user_id: str, asp_id: str) -> AspItem:
-    try:
-        item = AspItem.get(user_id, asp_id, consistent_read=True)
-    except AspItem.DoesNotExist:
-        item = None
-    if item is None or _expired(item, time.time()):
-        users.get(user_id)
+    """One live ASP of a live account: both in one BatchGetItem."""
+    item, user = batch_get([(AspItem, (user_id, asp_id)), (UserItem, (user_id,))])
+    if not isinstance(user, UserItem) or user.deleted:
+        raise UserNotFound()
+    if not isinstance(item, AspItem) or _expired(item, time.time()):
         raise AspNotFound()
     return item
 
 
+def _profile_protocol(scopes: list[str]) -> str:
+    """Where a profile reads mail with this password: IMAP, else POP3. A profile needs a
+    password that may read (imap or pop3) and send (smtp); WildDuck refuses others."""
+    if ALL_SCOPES in scopes or ("smtp" in scopes and "imap" in scopes):
+        return "imap"
+    if "smtp" in scopes and "pop3" in scopes:
+        return "pop3"
+    raise ProfileScopeError()
+
+
+def _signer() -> Signer | None:
+    """The configured profile signer, or None when profiles go out unsigned."""
+    config = settings()
+    cert, key = config.mobileconfig_sign_cert, config.mobileconfig_sign_key
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise ServiceUnavailable("Profile signing needs both MOBILECONFIG_SIGN_CERT and "
+                                 "MOBILECONFIG_SIGN_KEY")
+    try:
+        return load_signer(cert, key, config.mobileconfig_sign_chain)
+    except ValueError as error:
+        raise ServiceUnavailable(f"The profile signing configuration is not usable: {error}") \
+            from None
+
+
 def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None,
            mobileconfig: bool, audit: Audit) -> Created:
+    # Everything a profile needs is checked before the password exists.
+    protocol = _profile_protocol(scopes) if mobileconfig else None
+    signer = _signer() if mobileconfig else None
     user = users.get(user_id)
     password = new_asp_password()
     created = now_ms()
@@ -100,7 +129,7 @@ def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None
             raise TooMany(too_many)
 
     run(build, on_retry=reclaim)
-    profile = _mobileconfig(user, password) if mobileconfig else None
+    profile = _mobileconfig(user, password, protocol, signer) if protocol else None
     return Created(id=item.id, password=password, mobileconfig=profile)
 
 
@@ -169,7 +198,7 @@ def record_use(item: AspItem, time_ms: int, event: str) -> None:
     store.record_use(item.user, item.id, time_ms, event)
 
 
-def _mobileconfig(user: UserItem, password: str) -> str:
+def _mobileconfig(user: UserItem, password: str, protocol: str, signer: Signer | None) -> str:
     config = settings()
     domain = ".".join(reversed(config.default_domain.lower().split(".")))
     profile = build_mobileconfig(
@@ -177,7 +206,11 @@ def _mobileconfig(user: UserItem, password: str) -> str:
         username=user.username, password=password,
         imap_host=config.imap_host, imap_port=config.imap_port, imap_ssl=config.imap_ssl,
         smtp_host=config.smtp_host, smtp_port=config.smtp_port, smtp_ssl=config.smtp_ssl,
-        identifier=f"{domain}.mail.{user.id}", organization=config.service_name)
+        identifier=f"{domain}.mail.{user.id}", organization=config.service_name,
+        incoming="pop3" if protocol == "pop3" else "imap", pop3_host=config.pop3_host,
+        pop3_port=config.pop3_port, pop3_ssl=config.pop3_ssl)
+    if signer is not None:
+        profile = sign_profile(profile, signer)
     return base64.b64encode(profile).decode("ascii")
 
 

@@ -14,12 +14,11 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import addressing
-from chalicelib.clock import now_ms
 from chalicelib.config import settings
 from chalicelib.errors import AuthFailed, InvalidAuthScope, RateLimitedError
 from chalicelib.schemas.auth import Authenticate
 from chalicelib.security import passwords
-from chalicelib.services import asps, authlog, ratelimit, tokens
+from chalicelib.services import asps, authlog, ratelimit, tokens, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import lookups
 from chalicelib.store.asps import AspItem
@@ -67,11 +66,10 @@ def resolve_login(login: str) -> UserItem | None:
 
 def verify_master(user: UserItem, password: str) -> Verified | None:
     """The account password, or the temporary one from a reset while it is valid."""
-    if user.password and passwords.verify_password(password, user.password):
+    source = users.password_source(user, password)
+    if source == "master":
         return Verified("master", require_password_change=bool(user.requirePasswordChange))
-    temp = user.tempPassword.as_dict() if user.tempPassword else None
-    if temp and temp.get("expires", 0) > now_ms() and \
-            passwords.verify_password(password, temp["hash"]):
+    if source == "temporary":
         return Verified("temporary", require_password_change=True)
     return None
 
@@ -136,7 +134,8 @@ def authenticate(params: Authenticate) -> dict[str, Any]:
         "requirePasswordChange": verified.require_password_change,
     }
     if params.token:
-        result["token"] = tokens.issue(user.id, pending_2fa=bool(result["require2fa"]))
+        result["token"] = tokens.issue(user.id, pending_2fa=bool(result["require2fa"]),
+                                       temporary=verified.source == "temporary")
     return result
 
 

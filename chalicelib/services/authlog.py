@@ -49,8 +49,8 @@ def listing(user: str, *, limit: int, next_cursor: str | None, previous_cursor: 
     elif previous_cursor:
         cursor = decode_cursor(scope, previous_cursor, "previous")
     conditions = []
-    if action:
-        conditions.append(AuthlogItem.action == action)
+    if action and action.strip():  # actions are stored lower-case; WildDuck lowercases too
+        conditions.append(AuthlogItem.action == action.strip().lower())
     if sess:
         conditions.append(AuthlogItem.sess == sess)
     if ip:

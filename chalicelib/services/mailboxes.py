@@ -44,10 +44,11 @@ FILTERS_PER_DELETE_TX = MAX_TX_OPS - 5
 
 
 def get(user_id: str, mailbox_id: str) -> MailboxItem:
-    """A mailbox of a live account (a deleted account's mailboxes linger until purge)."""
-    users.get(user_id)
+    """A mailbox of a live account: 1 GetItem, since deleting an account removes its
+    mailboxes (the account is read only to tell which of the two is missing)."""
     box = mailbox_store.get(user_id, mailbox_id)
     if box is None:
+        users.get(user_id)
         raise NoSuchMailbox()
     return box
 
@@ -55,9 +56,10 @@ def get(user_id: str, mailbox_id: str) -> MailboxItem:
 def listing(params: ListMailboxes) -> list[MailboxItem]:
     """The account's mailboxes in folder-list order: 1 Query, whatever the number of
     mailboxes or messages (counters are on the items). A live account always has an
-    INBOX (deleting the account removes it first), so no INBOX means no account."""
+    INBOX (deleting the account removes it first, and the others with it), so no INBOX
+    means no account."""
     every = mailbox_store.list_for_user(params.user)
-    if not any(box.path == "INBOX" for box in every):
+    if not any(box.path == "INBOX" for box in every):  # deletion removes every mailbox
         raise UserNotFound()
     boxes = [box for box in every
              if (params.showHidden or not box.hidden)

@@ -18,13 +18,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
+from itertools import islice
 
 from pynamodb.models import Model
 
 from chalicelib import logs
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, UserNotFound
-from chalicelib.services import archive
-from chalicelib.store import archived, blobs, lookups
+from chalicelib.services import archive, users
+from chalicelib.store import archived, blobs
 from chalicelib.store import messages as store
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.archived import ArchivedItem
@@ -32,10 +34,10 @@ from chalicelib.store.asps import AspItem
 from chalicelib.store.authlog import AuthlogItem
 from chalicelib.store.filters import FilterItem
 from chalicelib.store.journal import JournalItem
-from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, TaskItem
+from chalicelib.store.transact import MAX_ITEMS, chunked, run
 from chalicelib.store.users import UserItem
 
 SWEEP_CANDIDATE = "sweep-candidate"
@@ -99,18 +101,17 @@ _USER_PARTITIONS: tuple[type[Model], ...] = (AddressItem, AspItem, FilterItem, A
 def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeReport:
     """Remove what deleted accounts left behind once their grace period is over.
 
-    Deletion made the account unusable and freed its names at once, and queued a
-    `purge-user` task in the same transaction; this drops the data: messages (items and
-    S3 objects) mailbox by mailbox, mailbox items and their lookups, the per-user
-    partitions, and finally the user item and the task. A run cut short is continued by
-    the next one. Archived S3 objects are left to the sweeper, which removes folders
-    nothing references.
+    Deletion made the account unusable, removed its mailboxes and freed its names at
+    once, and queued a `purge-user` task in the same transaction. During the grace
+    period a run only removes mailboxes a deletion cut short left behind; after it, it
+    drops the data: messages (items and S3 objects, found through `byUser`), the
+    per-user partitions, and finally the user item and the task. A run cut short is
+    continued by the next one. Archived S3 objects are left to the sweeper, which
+    removes folders nothing references.
     """
     now = time.time() if now is None else now
     report = PurgeReport()
     for task in TaskItem.query(PURGE_USER, consistent_read=True):
-        if task.notBefore and task.notBefore > now:
-            continue
         try:
             user = UserItem.get(task.user, consistent_read=True)
         except UserItem.DoesNotExist:
@@ -118,6 +119,9 @@ def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeRepo
         if user is not None and not user.deleted:
             logs.warning("purge-user task for a live account", user=task.user)
             continue  # never purge a live account
+        if task.notBefore and task.notBefore > now:
+            _retire_mailboxes(task.user)  # finish a deletion that was cut short
+            continue
         budget = max_messages - report.messages_removed
         removed, finished = _purge_account(task.user, budget)
         report.messages_removed += removed
@@ -131,15 +135,28 @@ def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeRepo
     return report
 
 
+def _retire_mailboxes(user_id: str) -> None:
+    """Mailbox items (and lookups) a deleted account still has: reads of mail take a
+    missing mailbox as the proof that the account is gone, so none may be left."""
+    boxes = list(MailboxItem.query(user_id, consistent_read=True))
+    for group in chunked(boxes, MAX_ITEMS // 2):
+        run(partial(users.retire_mailboxes, user_id=user_id, boxes=group))
+
+
 def _purge_account(user_id: str, budget: int) -> tuple[int, bool]:
+    """Messages through the `byUser` index (their mailboxes are gone since the deletion;
+    the index is long consistent two days later), then what else the account left."""
     removed = 0
-    for box in MailboxItem.query(user_id, consistent_read=True):
-        count, finished = _purge_one(box.id, budget - removed)
-        removed += count
-        if not finished:
+    messages = store.of_user(user_id)
+    while True:
+        items = list(islice(messages, min(500, budget - removed)))
+        if not items:
+            break
+        _delete_messages(items)
+        removed += len(items)
+        if removed >= budget:
             return removed, False
-        LookupItem(key=lookups.mailbox_key(user_id, box.path)).delete()
-        box.delete()
+    _retire_mailboxes(user_id)
     for model in _USER_PARTITIONS:
         with model.batch_write() as batch:
             for item in model.query(user_id):
@@ -154,14 +171,18 @@ def _purge_one(mailbox_id: str, budget: int) -> tuple[int, bool]:
         items = list(store.all_in(mailbox_id, attributes=attributes, limit=min(500, budget - removed)))
         if not items:
             return removed, True
-        with MessageItem.batch_write() as batch:
-            for item in items:
-                batch.delete(item)
-        blobs.delete([key for item in items for key in (
-            blobs.raw_key(item.user, int(item.idate), item.msgid),
-            blobs.bodies_key(item.user, int(item.idate), item.msgid))])
+        _delete_messages(items)
         removed += len(items)
     return removed, False
+
+
+def _delete_messages(items: list[MessageItem]) -> None:
+    with MessageItem.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+    blobs.delete([key for item in items for key in (
+        blobs.raw_key(item.user, int(item.idate), item.msgid),
+        blobs.bodies_key(item.user, int(item.idate), item.msgid))])
 
 
 @dataclass

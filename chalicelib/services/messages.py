@@ -25,7 +25,8 @@ from chalicelib.errors import (AttachmentNotFound, InputValidationError,
 from chalicelib.ids import new_id
 from chalicelib.validation import MAX_DATE_MS
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
-                             normalize_subject, parse_message, thread_key_candidates)
+                             link_inline_images, normalize_subject, parse_message, text_to_html,
+                             thread_key_candidates)
 from chalicelib.services import idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
@@ -38,7 +39,7 @@ from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWAR
                                        MessageItem)
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
-from chalicelib.store.users import UserItem
+from chalicelib.store.users import UserItem, no_own_quota
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)
@@ -259,8 +260,7 @@ def _read_for_upload(user_id: str, mailbox_id: str,
 def quota_condition(user: UserItem, size: int) -> Any:
     """The user-item condition that makes a charge of `size` exact under concurrency."""
     allowed = quota_allowed(user)
-    same_quota = UserItem.quota.does_not_exist() if user.quota is None \
-        else UserItem.quota == user.quota
+    same_quota = no_own_quota() if user.quota is None else UserItem.quota == user.quota
     return UserItem.kind.exists() & (UserItem.storageUsed <= allowed - size) & same_quota
 
 
@@ -387,19 +387,34 @@ def _forget_blobs(keys: list[str]) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+def _gone(user_id: str, error: Exception) -> Exception:
+    """The error for a mailbox that is not there: UserNotFound when the whole account is
+    gone (one more read, on the failure path only), else `error`."""
+    users.get(user_id)
+    return error
+
+
 def owned(user_id: str, mailbox_id: str, uid: int) -> MessageItem:
-    """A message of this user (1 GetItem): a mailbox id of another account finds nothing."""
-    item = store.get(mailbox_id, uid)
-    if item is None or item.user != user_id:
+    """A message of a live mailbox of this user: the message and its mailbox in one
+    BatchGetItem. The mailbox item is the proof that neither the mailbox nor the account
+    was deleted (both remove it at once, while their messages wait for the purge); a
+    mailbox id of another account finds nothing."""
+    item, box = store.batch_get([(MessageItem, (mailbox_id, uid)),
+                                 (MailboxItem, (user_id, mailbox_id))])
+    if not isinstance(box, MailboxItem):
+        raise _gone(user_id, MessageNotFound())
+    if not isinstance(item, MessageItem) or item.user != user_id:
         raise MessageNotFound()
     return item
 
 
 def owned_mailbox(user_id: str, mailbox_id: str) -> MailboxItem:
-    try:
-        return MailboxItem.get(user_id, mailbox_id, consistent_read=True)
-    except MailboxItem.DoesNotExist:
-        raise NoSuchMailbox() from None
+    """A mailbox of a live account (1 GetItem: deleting the account removes its
+    mailboxes, so finding one proves the account)."""
+    box = mailboxes_store.get(user_id, mailbox_id)
+    if box is None:
+        raise _gone(user_id, NoSuchMailbox())
+    return box
 
 
 @dataclass
@@ -465,6 +480,14 @@ def _attachment_view(value: dict[str, Any]) -> dict[str, Any]:
             "size": size, "sizeKb": (size + 1023) // 1024}
 
 
+def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
+    """The HTML parts as WildDuck shows them: plain text rendered as HTML when there is
+    no HTML part, and `cid:` links pointing at the attachments they name."""
+    parts = view.html or ([text_to_html(view.text)] if view.text.strip() else [])
+    cids = {str(a["cid"]).strip("<>"): a["id"] for a in attachments if a.get("cid")}
+    return link_inline_images(parts, cids)
+
+
 def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
     item, extra = view.item, view.extra
     attachments = extra.get("attachments") or _plain(item.attachments or [])
@@ -481,7 +504,7 @@ def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
         "list": {"id": item.listId} if item.listId else False,
         "junk": item.has(JUNK),
         "text": view.text,
-        "html": view.html,
+        "html": _html_of(view, attachments),
         "attachments": [_attachment_view(a) for a in attachments],
     }
 
@@ -568,13 +591,24 @@ def listing(user_id: str, mailbox_id: str, *, order: str = "desc", unseen: bool 
 def flagged(user_id: str, *, order: str = "desc", limit: int = 20,
             next_token: str | None = None,
             previous_token: str | None = None) -> tuple[int, Page[MessageItem]]:
-    """Flagged messages outside Junk and Trash, across mailboxes (the sparse index)."""
+    """Flagged messages outside Junk and Trash, across mailboxes (the sparse index).
+
+    The index keeps a deleted mailbox's messages until the purge removes them, so the
+    account's mailboxes are read first (1 Query, which also proves the account, as the
+    mailbox listing does) and entries of any other mailbox are skipped, in the page and
+    in the total (an extra Query over the index when the listing has more than a page).
+    """
+    boxes = mailboxes_store.list_for_user(user_id)
+    if not any(box.path == "INBOX" for box in boxes):  # it goes first when the account does
+        raise UserNotFound()
+    live = {box.id for box in boxes}
     scope = f"flagged:{user_id}"
     page = query_page(
         MessageItem, user_id, index="flagged_index", scope=scope,
         key_names=["mailbox", "uid", "user", "flaggedKey"], limit=limit,
-        cursor=_cursor(scope, next_token, previous_token), forward=order == "asc")
+        cursor=_cursor(scope, next_token, previous_token), forward=order == "asc",
+        keep=lambda item: item.mailbox in live)
     total = len(page.items)
     if page.next_cursor or page.previous_cursor:
-        total = MessageItem.flagged_index.count(user_id)
+        total = sum(1 for entry in store.flagged_entries(user_id) if entry.mailbox in live)
     return total, page

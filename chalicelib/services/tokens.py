@@ -30,19 +30,23 @@ class UserToken:
     user: str
     digest: str
     pending_2fa: bool = False
+    temporary: bool = False  # issued for a temporary password: only to change it
 
 
 def looks_like_token(value: str) -> bool:
     return bool(_TOKEN_RE.fullmatch(value))
 
 
-def issue(user_id: str, pending_2fa: bool = False) -> str:
+def issue(user_id: str, pending_2fa: bool = False, temporary: bool = False) -> str:
     """A new token. One issued to an account with 2FA on is `pending_2fa` until a TOTP
-    check made with it succeeds: a password alone must not unlock the account."""
+    check made with it succeeds: a password alone must not unlock the account. One
+    issued for a temporary password (`temporary`) serves only to set a new password,
+    which is what that login is for (the change then revokes it like any token)."""
     token = new_token()
     created = now_ms()
     keys.save_token(token_digest(token), user_id, created,
-                    created // 1000 + settings().user_token_ttl, pending_2fa=pending_2fa)
+                    created // 1000 + settings().user_token_ttl, pending_2fa=pending_2fa,
+                    temporary=temporary)
     return token
 
 
@@ -52,8 +56,13 @@ def complete_2fa(principal: UserToken) -> None:
         keys.clear_token_pending_2fa(principal.digest)
 
 
-def _pending(item: KeyItem) -> bool:
-    return bool((item.data.as_dict() if item.data else {}).get("pending2fa"))
+def _flag(item: KeyItem, name: str) -> bool:
+    return bool((item.data.as_dict() if item.data else {}).get(name))
+
+
+def _principal(item: KeyItem, user_id: str, digest: str) -> UserToken:
+    return UserToken(user=user_id, digest=digest, pending_2fa=_flag(item, "pending2fa"),
+                     temporary=_flag(item, "temporaryPassword"))
 
 
 def _live(item: KeyItem | None) -> bool:
@@ -81,7 +90,7 @@ def authorize(token: str, user_id: str) -> UserToken:
         raise MissingPrivileges()
     if not _valid_for(item, user):
         raise InvalidToken()
-    return UserToken(user=user_id, digest=digest, pending_2fa=_pending(item))
+    return _principal(item, user_id, digest)
 
 
 def identify(token: str) -> UserToken:
@@ -96,7 +105,7 @@ def identify(token: str) -> UserToken:
         user = None
     if not _valid_for(item, user):
         raise InvalidToken()
-    return UserToken(user=item.user, digest=digest, pending_2fa=_pending(item))
+    return _principal(item, item.user, digest)
 
 
 def revoke(principal: UserToken) -> None:

@@ -12,7 +12,7 @@ from chalicelib import addressing
 from chalicelib.clock import iso, now_ms
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import (AddressExistsError, AuthFailed, InputValidationError,
+from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
@@ -22,13 +22,14 @@ from chalicelib.services import authlog, idempotency
 from chalicelib.services.authlog import Audit
 from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import journal, lookups
+from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.tasks import PURGE_USER, TaskItem
-from chalicelib.store.users import LIVE, UserItem
+from chalicelib.store.users import LIVE, UserItem, has_pub_key
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600
@@ -55,6 +56,36 @@ def _key_info(pub_key: str | None) -> dict[str, Any] | None:
     return {"name": info.name, "address": info.address, "fingerprint": info.fingerprint}
 
 
+NEEDS_KEY = '"encryptMessages" needs a "pubKey" to encrypt with'
+
+
+def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -> None:
+    """Refuse to promise encryption without a key: the mail would be stored in clear
+    (WildDuck accepts it and stores clear text; see docs/architecture.md)."""
+    if encrypts and not pub_key:
+        if removing_key:
+            raise InputValidationError(
+                {"pubKey": '"pubKey" can not be removed while "encryptMessages" is on'})
+        raise InputValidationError({"encryptMessages": NEEDS_KEY})
+
+
+def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:
+    """Check the encryption an update leaves the account with; returns the condition that
+    keeps the check true against a concurrent update of the other field."""
+    given = params.model_fields_set
+    if not given & {"encryptMessages", "pubKey"}:
+        return None
+    sets_flag, sets_key = "encryptMessages" in given, "pubKey" in given
+    _check_encryption(bool(params.encryptMessages) if sets_flag else bool(user.encryptMessages),
+                      params.pubKey if sets_key else user.pubKey,
+                      removing_key=sets_key and not params.pubKey and not sets_flag)
+    if sets_flag and params.encryptMessages and not sets_key:
+        return has_pub_key()
+    if sets_key and not params.pubKey and not sets_flag:
+        return UserItem.encryptMessages.does_not_exist() | (UserItem.encryptMessages == False)  # noqa: E712
+    return None
+
+
 def _password_hash(password: str | None, already_hashed: bool) -> str | None:
     if password is None:
         return None
@@ -70,6 +101,7 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
     """Create the account, its main address and default mailboxes in one transaction
     (with the record of an `Idempotency-Key`, when the request has one)."""
     config = settings()
+    _check_encryption(params.encryptMessages, params.pubKey, removing_key=False)
     key_info = _key_info(params.pubKey)
     password_hash = _password_hash(params.password, params.hashedPassword)
     address = params.address
@@ -175,7 +207,9 @@ def summary(user: UserItem) -> dict[str, Any]:
 
 
 def details(user: UserItem) -> dict[str, Any]:
-    """The full form of an account (GET /users/{user})."""
+    """The full form of an account (GET /users/{user}). Limits the account does not set
+    show the configured defaults, which are what applies to it."""
+    config = settings()
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
     return {
         "id": user.id, "username": user.username, "name": user.name,
@@ -188,8 +222,10 @@ def details(user: UserItem) -> dict[str, Any]:
         "limits": {
             "quota": {"allowed": quota_allowed(user),
                       "used": max(0, int(user.storageUsed or 0))},
-            "recipients": {"allowed": int(user.recipients or 0), "used": 0, "ttl": False},
-            "forwards": {"allowed": int(user.forwards or 0), "used": 0, "ttl": False},
+            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
+                           "used": 0, "ttl": False},
+            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
+                         "used": 0, "ttl": False},
         },
         "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
         "hasPasswordSet": bool(user.hasPassword),
@@ -204,29 +240,59 @@ _PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "dis
                  "suspended")
 
 
+def password_source(user: UserItem, password: str) -> str | None:
+    """Which of the account's passwords `password` is: "master", "temporary" (from a
+    reset, while it is valid), or None."""
+    if user.password and passwords.verify_password(password, user.password):
+        return "master"
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    if temp and temp.get("expires", 0) > now_ms() and \
+            passwords.verify_password(password, temp["hash"]):
+        return "temporary"
+    return None
+
+
+def _check_existing_password(user: UserItem, password: str, audit: Audit) -> None:
+    """`existingPassword`: the account password or the temporary one, since a person
+    who got a reset knows only that. An account without any password has nothing to
+    check against, so the check is skipped (as in WildDuck). A failure is logged."""
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    has_temporary = bool(temp) and temp.get("expires", 0) > now_ms()
+    if not user.password and not has_temporary:
+        return
+    if password_source(user, password) is None:
+        authlog.record(user.id, "password change", audit, result="fail")
+        raise AuthFailed("Password verification failed")
+
+
 def update(params: UpdateUser) -> None:
     """Partial update: only the fields present in the request change."""
     user = get(params.user)
     given = params.model_fields_set
-    if params.existingPassword is not None and not (
-            user.password and passwords.verify_password(params.existingPassword, user.password)):
-        raise AuthFailed("Password verification failed")
+    if params.existingPassword is not None:
+        _check_existing_password(user, params.existingPassword, Audit(params.sess, params.ip))
+    guard = _check_encryption_update(params, user)
     actions: list[Any] = []
     for name in _PLAIN_FIELDS:
         if name in given:
             actions.append(getattr(UserItem, name).set(getattr(params, name)))
-    for name in ("quota", "retention", "recipients", "forwards"):
+    if "quota" in given:
+        # 0 or null mean "the default": no attribute at all, which is what the upload's
+        # quota condition expects of an account without its own quota.
+        actions.append(UserItem.quota.set(params.quota) if params.quota
+                       else UserItem.quota.remove())
+    for name in ("retention", "recipients", "forwards"):
         if name in given:
-            value = getattr(params, name)
-            actions.append(getattr(UserItem, name).set(value or (None if name == "quota" else 0)))
+            actions.append(getattr(UserItem, name).set(getattr(params, name) or 0))
     if "tags" in given:
         tags = params.tags or []
         actions += [UserItem.tags.set(tags), UserItem.tagsview.set([t.lower() for t in tags])]
     if "disabledScopes" in given:
         actions.append(UserItem.disabledScopes.set(params.disabledScopes or []))
     if "pubKey" in given:
-        actions += [UserItem.pubKey.set(params.pubKey or None),
-                    UserItem.keyInfo.set(_key_info(params.pubKey))]
+        key_info = _key_info(params.pubKey)
+        actions += [UserItem.pubKey.set(params.pubKey), UserItem.keyInfo.set(key_info)] \
+            if params.pubKey else [UserItem.pubKey.remove(), UserItem.keyInfo.remove()]
     password_changed = "password" in given
     if password_changed:
         password_hash = _password_hash(params.password, params.hashedPassword)
@@ -237,21 +303,37 @@ def update(params: UpdateUser) -> None:
                     UserItem.requirePasswordChange.set(False)]
     if not actions:
         return
-    if not password_changed:  # a plain UpdateItem costs half a transaction
-        try:
-            user.update(actions=actions, condition=UserItem.kind.exists())
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise UserNotFound() from None
+    try:
+        if not password_changed:  # a plain UpdateItem costs half a transaction
+            _update_live(user, actions, guard)
+        else:
+            update_logged(user, actions, "password change", Audit(params.sess, params.ip),
+                          condition=guard)
+    except UserNotFound:
+        if guard is None:
             raise
-        return
-    update_logged(user, actions, "password change", Audit(params.sess, params.ip))
+        # Gone, or the other encryption field changed meanwhile: say which.
+        _check_encryption_update(params, get(params.user))
+        raise Conflict() from None
 
 
-def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit) -> None:
+def _update_live(user: UserItem, actions: list[Any], condition: Condition | None) -> None:
+    guard = UserItem.kind.exists() if condition is None else UserItem.kind.exists() & condition
+    try:
+        user.update(actions=actions, condition=guard)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise UserNotFound() from None
+        raise
+
+
+def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit,
+                  condition: Condition | None = None) -> None:
     """Change a live account and write its authlog entry in one transaction."""
+    guard = UserItem.kind.exists() if condition is None else UserItem.kind.exists() & condition
+
     def build(tx: Transaction) -> None:
-        tx.update(user, actions=actions, condition=UserItem.kind.exists(), label="user")
+        tx.update(user, actions=actions, condition=guard, label="user")
         tx.save(authlog.entry(user.id, action, audit, result="success"))
 
     run(build, errors={"user": UserNotFound})
@@ -260,38 +342,50 @@ def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit)
 def delete(user_id: str, audit: Audit) -> None:
     """Make the account unusable at once and free its names; data is purged later.
 
-    The user item stays (without `kind`, with `deleted`), its INBOX goes, and a purge
-    task is queued in the same transaction, so the deferred cleanup can never be
-    forgotten.
+    The user item stays (without `kind`, with `deleted`), its mailboxes and their
+    lookups go, and a purge task is queued in the same transaction, so the deferred
+    cleanup can never be forgotten. Reads of mail prove the account through the mailbox
+    item they already read (docs/architecture.md, "Deletion"), so no mailbox may
+    outlive the account: INBOX and as many others as fit go in that transaction, the
+    rest right after (and the hourly purge finishes a deletion cut short).
     """
-    def build(tx: Transaction) -> list[AddressItem]:
+    def build(tx: Transaction) -> tuple[list[MailboxItem], list[AddressItem]]:
         user = get(user_id)
+        boxes = sorted(mailbox_store.list_for_user(user_id), key=lambda box: box.path != "INBOX")
         addresses = list(AddressItem.query(user_id))
-        inbox = lookups.resolve(lookups.mailbox_key(user_id, "INBOX"))
         tx.update(user, actions=[UserItem.kind.remove(), UserItem.deleted.set(now_ms())],
                   condition=UserItem.kind.exists(), label="user")
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
-        if inbox is not None and inbox.target:
-            # Every live account has an INBOX: without it, the mailbox listing (a single
-            # Query) knows the account is gone while the purge has not yet run.
-            tx.delete(MailboxItem(user=user_id, id=inbox.target))
-            tx.delete(inbox)
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                          data={"username": user.username}, created=int(now * 1000),
                          notBefore=int(now) + PURGE_DELAY_S))
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
-        room = (MAX_ITEMS - len(tx)) // 2
-        for address in addresses[:room]:
+        now_boxes = boxes[:(MAX_ITEMS - len(tx)) // 2]  # INBOX always fits
+        retire_mailboxes(tx, user_id, now_boxes)
+        now_addresses = addresses[:(MAX_ITEMS - len(tx)) // 2]
+        for address in now_addresses:
             _release_address(tx, user_id, address)
-        return addresses[room:]
+        return boxes[len(now_boxes):], addresses[len(now_addresses):]
 
-    rest = run(build, errors={"user": UserNotFound})
-    # An account with many aliases frees the rest right after, a transaction per group;
-    # the account is already unusable, and the purge task removes whatever a failure
-    # here leaves behind.
-    for group in chunked(rest, MAX_ITEMS // 2):
+    rest_boxes, rest_addresses = run(build, errors={"user": UserNotFound})
+    # The account is already unusable; a large one frees the rest right after, a
+    # transaction per group. The purge task finishes whatever a failure here leaves.
+    for group in chunked(rest_boxes, MAX_ITEMS // 2):
+        run(partial(retire_mailboxes, user_id=user_id, boxes=group))
+    for group in chunked(rest_addresses, MAX_ITEMS // 2):
         run(partial(_release_addresses, user_id=user_id, addresses=group))
+
+
+def retire_mailboxes(tx: Transaction, user_id: str, boxes: list[MailboxItem]) -> None:
+    """Remove mailbox items and their lookups of a deleted account (its messages stay
+    for the purge). Conditioned on the path read (or on the item being gone already),
+    so a rename that slipped in before the account went makes the transaction read
+    again rather than leave a lookup behind."""
+    for box in boxes:
+        tx.delete(box, condition=(MailboxItem.path == box.path) | MailboxItem.id.does_not_exist())
+        tx.delete(LookupItem(key=lookups.mailbox_key(user_id, box.path)),
+                  condition=(LookupItem.target == box.id) | LookupItem.key.does_not_exist())
 
 
 def _release_addresses(tx: Transaction, user_id: str, addresses: list[AddressItem]) -> None:

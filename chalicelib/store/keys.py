@@ -5,7 +5,8 @@ Key layout (built only here):
 - `rate#<limit>#<user>`: failures counted in the window the first failure opened
   (`count`, `expires`);
 - `totp#<user>#<step>`: a TOTP time step already accepted for the user;
-- `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`);
+- `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`, and
+  the restrictions `data.pending2fa`, `data.temporaryPassword`);
 - `idem#<sha256 of operation, caller and Idempotency-Key>`: the first answer of a
   create retried with the same key (`data.fingerprint`, `data.result`), 24 hours.
 
@@ -105,10 +106,12 @@ def guard_totp_step(tx: Transaction, user: str, step: int, expires: int) -> None
 
 
 def save_token(digest: str, user: str, created_ms: int, expires: int,
-               pending_2fa: bool = False) -> None:
+               pending_2fa: bool = False, temporary: bool = False) -> None:
     data: dict[str, Any] = {"created": created_ms}
     if pending_2fa:
         data["pending2fa"] = True
+    if temporary:
+        data["temporaryPassword"] = True
     KeyItem(key=token_key(digest), user=user, data=data,
             expires=expires).save(condition=KeyItem.key.does_not_exist())
 

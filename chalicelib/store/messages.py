@@ -252,6 +252,11 @@ def all_in(mailbox: str, attributes: list[str] | None = None,
                              consistent_read=True)
 
 
+def flagged_entries(user: str) -> Iterator[MessageItem]:
+    """Every entry of the user's `flagged` index, keys only (for counting)."""
+    return MessageItem.flagged_index.query(user, attributes_to_get=["mailbox", "uid"])
+
+
 def of_user(user: str) -> Iterator[MessageItem]:
     """Every message of an account through the byUser index (listing attributes only)."""
     return MessageItem.by_user.query(user)

@@ -7,7 +7,8 @@ the query continues until the page is full or the partition is exhausted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from itertools import islice
+from typing import Any, Callable, Generic, TypeVar
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
@@ -39,6 +40,7 @@ def query_page(
     filter_condition: Condition | None = None,
     probe: bool = True,
     total_hint: int | None = None,
+    keep: Callable[[M], bool] | None = None,
 ) -> Page[M]:
     """Read one page in listing order (`forward` is the order of the first page).
 
@@ -47,10 +49,14 @@ def query_page(
     whether the listing has `limit` items or millions, at the price of a possibly empty
     last page when the items end exactly at a page edge. `total_hint` (a counter of the
     listing's size) avoids that on a first page that already holds everything.
+
+    `keep` drops items in code, for conditions DynamoDB cannot express (membership in a
+    set read beforehand); the Query reads on until the page is full, so a dropped item
+    costs its read and nothing else. Cursors are item keys, so pages stay stable.
     """
     backwards = cursor is not None and cursor.direction == "previous"
     source = model if index is None else getattr(model, index)
-    exact = not probe and filter_condition is None
+    exact = not probe and filter_condition is None and keep is None
     query_kwargs: dict[str, Any] = {
         "scan_index_forward": forward != backwards,
         "limit": limit if exact else limit + 1,
@@ -63,8 +69,11 @@ def query_page(
         query_kwargs["page_size"] = max(limit + 1, 50)
     if range_condition is not None:
         query_kwargs["range_key_condition"] = range_condition
+    if keep is not None:  # count kept items here, not DynamoDB's returned ones
+        query_kwargs["limit"] = None
     results = source.query(hash_key, **query_kwargs)
-    items = list(results)
+    items = list(results) if keep is None else \
+        list(islice((item for item in results if keep(item)), limit + 1))
     if exact:
         more = len(items) == limit and results.last_evaluated_key is not None
         if cursor is None and total_hint is not None and len(items) >= total_hint:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
                                  NumberAttribute, UnicodeAttribute)
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -66,3 +68,14 @@ class UserItem(Model):
     deleted = NumberAttribute(null=True)
 
     by_kind = ByKindIndex()
+
+
+def no_own_quota() -> Condition:
+    """The account uses the default quota: no `quota` attribute (items written by older
+    code may hold it as NULL, which means the same)."""
+    return UserItem.quota.does_not_exist() | Path(UserItem.quota).is_type("NULL")
+
+
+def has_pub_key() -> Condition:
+    """The account has a PGP key (a string: neither absent nor NULL)."""
+    return UserItem.pubKey.is_type()

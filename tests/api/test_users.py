@@ -25,7 +25,7 @@ def test_create_then_get_returns_every_contract_field(api, make_user):
     assert body["encryptMessages"] is False and body["encryptForwarded"] is False
     assert body["pubKey"] == "" and body["keyInfo"] is False
     assert body["limits"]["quota"] == {"allowed": 1024, "used": 0}
-    assert body["limits"]["recipients"]["allowed"] == 0
+    assert body["limits"]["recipients"]["allowed"] == 2000  # MAX_RECIPIENTS, none set
     assert body["limits"]["forwards"]["ttl"] is False
     assert body["tags"] == ["green", "Blue"]
     assert body["hasPasswordSet"] is True
@@ -114,9 +114,10 @@ def test_invalid_json_body_is_a_clear_400(api):
 
 
 def test_boolean_spellings_are_coerced(api, make_user):
-    user_id = make_user("bools", encryptMessages="Yes", encryptForwarded="off")
+    # (encryptMessages on would need a pubKey)
+    user_id = make_user("bools", encryptMessages="off", encryptForwarded="Yes")
     body = api.get(f"/users/{user_id}").json
-    assert body["encryptMessages"] is True and body["encryptForwarded"] is False
+    assert body["encryptMessages"] is False and body["encryptForwarded"] is True
 
 
 def test_default_mailboxes_follow_the_language(make_user):

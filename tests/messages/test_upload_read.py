@@ -59,7 +59,7 @@ def test_nested_mixed_lists_attachments_in_mime_order_and_serves_them_decoded(ap
     body = read(api, account, 1)
     assert body["subject"] == "Quarterly report"
     assert body["text"].startswith("Report attached, chart inline.")
-    assert body["html"] and "cid:chart@apple" in body["html"][0]
+    assert body["html"] and "attachment:ATT00001" in body["html"][0]  # the inline chart
     ids = [a["id"] for a in body["attachments"]]
     assert ids == [f"ATT{n:05d}" for n in range(1, len(ids) + 1)] and len(ids) >= 2
     chart = body["attachments"][0]
@@ -182,16 +182,17 @@ def test_large_bodies_live_in_s3_and_cost_one_get_to_read(api, account):
     assert calls.by_operation("s3") == {"PutObject": 2}
     with counting() as calls:
         body = read(api, account, 1)
-    assert calls.by_operation("dynamodb") == {"GetItem": 1}
+    # the message and its mailbox (the proof that neither was deleted) in one call
+    assert calls.by_operation("dynamodb") == {"BatchGetItem": 1}
     assert calls.by_operation("s3") == {"GetObject": 1}
     assert body["text"].strip() == text.strip()
 
 
-def test_reading_a_small_message_costs_one_getitem_and_nothing_from_s3(api, account):
+def test_reading_a_small_message_costs_one_read_and_nothing_from_s3(api, account):
     upload_raw(api, account, simple_message())
     with counting() as calls:
         read(api, account, 1)
-    assert calls.by_operation("dynamodb") == {"GetItem": 1}
+    assert calls.by_operation("dynamodb") == {"BatchGetItem": 1}  # message + mailbox
     assert calls.count("s3") == 0
 
 

@@ -194,7 +194,7 @@ def test_real_answers_match_the_document(checked, make_user):
     checked("GET", "/addresses")
     checked("GET", "/addresses/resolve/alias@example.com")
     checked("DELETE", f"{u}/addresses/{alias}")
-    asp = checked("POST", f"{u}/asps", {"description": "phone", "scopes": ["imap"],
+    asp = checked("POST", f"{u}/asps", {"description": "phone", "scopes": ["imap", "smtp"],
                                         "generateMobileconfig": True})["id"]
     checked("GET", f"{u}/asps")
     checked("GET", f"{u}/asps/{asp}")

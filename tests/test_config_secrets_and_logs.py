@@ -117,7 +117,7 @@ def test_no_log_line_contains_a_query_string_token(api, token, monkeypatch, caps
     def explode(_):
         raise RuntimeError(f"failed for /users?accessToken={token} with Bearer {token}")
 
-    monkeypatch.setattr(users, "details", explode)
+    monkeypatch.setattr(users, "get", explode)
     assert api.get(f"/users/{user_id}?accessToken={token}").status == 500
     logged = capsys.readouterr().out
     assert logged.count('"msg": "request"') == 4

@@ -8,9 +8,11 @@ from chalice import Blueprint
 from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.clock import iso
 from chalicelib.schemas.addresses import (AddressRef, CreateAddress, ResolveAddress,
                                           SearchAddresses, UpdateAddress, UserAddresses)
 from chalicelib.services import addresses
+from chalicelib.store.addresses import AddressItem
 
 bp = Blueprint(__name__)
 
@@ -19,20 +21,20 @@ bp = Blueprint(__name__)
           summary="Search all addresses, ordered by normalized address")
 def search_addresses(params: SearchAddresses) -> dict[str, Any]:
     page = addresses.search(params)
-    return page_response(page, params.page, shaped(page, addresses.search_result),
+    return page_response(page, params.page, shaped(page, search_result),
                          query=params.query or "")
 
 
 @endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress, response=r.ResolvedAddress,
           summary="Find the user and address id an email address belongs to")
 def resolve_address(params: ResolveAddress) -> dict[str, Any]:
-    return addresses.resolve(params.address)
+    return owner(addresses.resolve(params.address))
 
 
 @endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses, response=r.UserAddressList,
           summary="List the addresses of a user")
 def list_user_addresses(params: UserAddresses) -> dict[str, Any]:
-    return {"results": [addresses.details(item) for item in addresses.for_user(params.user)]}
+    return {"results": [details(item) for item in addresses.for_user(params.user)]}
 
 
 @endpoint(bp, "/users/{user}/addresses", "POST", CreateAddress, response=r.CreatedId,
@@ -44,7 +46,7 @@ def create_address(params: CreateAddress) -> dict[str, Any]:
 @endpoint(bp, "/users/{user}/addresses/{address}", "GET", AddressRef, response=r.UserAddressDetails,
           summary="Get one address of a user")
 def get_address(params: AddressRef) -> dict[str, Any]:
-    return addresses.details(addresses.get(params.user, params.address))
+    return details(addresses.get(params.user, params.address))
 
 
 @endpoint(bp, "/users/{user}/addresses/{address}", "PUT", UpdateAddress, response=r.Done,
@@ -59,3 +61,21 @@ def update_address(params: UpdateAddress) -> dict[str, Any]:
 def delete_address(params: AddressRef) -> dict[str, Any]:
     addresses.delete(params.user, params.address)
     return {}
+
+
+# --------------------------------------------------------------------------- views
+
+
+def search_result(item: AddressItem) -> dict[str, Any]:
+    return {"id": item.id, "name": item.name, "address": item.address, "user": item.user,
+            "tags": list(item.tags or [])}
+
+
+def details(item: AddressItem) -> dict[str, Any]:
+    return {"id": item.id, "name": item.name, "address": item.address,
+            "main": bool(item.main), "tags": list(item.tags or []),
+            "created": iso(item.created)}
+
+
+def owner(found: addresses.Owner) -> dict[str, Any]:
+    return {"id": found.id, "address": found.address, "user": found.user}

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import message_views as views
 from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
@@ -21,7 +22,7 @@ bp = Blueprint(__name__)
 def _list(params: ListArchived) -> dict[str, Any]:
     total, page = archive.listing(params.user, order=params.order, limit=params.limit,
                                   next_token=params.next, previous_token=params.previous)
-    return page_response(page, params.page, shaped(page, archive.archived_summary),
+    return page_response(page, params.page, shaped(page, views.archived_summary),
                          total=total, specialUse=None)
 
 
@@ -45,13 +46,13 @@ def list_archived_messages(params: ListArchived) -> dict[str, Any]:
 @endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef, response=r.ArchivedDetails,
           summary="Get an archived message")
 def get_archived(params: ArchivedRef) -> dict[str, Any]:
-    return archive.details(params.user, params.message)
+    return views.archived_details(*archive.read(params.user, params.message))
 
 
 @endpoint(bp, "/users/{user}/archived/messages/{message}", "GET", ArchivedRef,
           response=r.ArchivedDetails, summary="Get an archived message (current server's path)")
 def get_archived_message(params: ArchivedRef) -> dict[str, Any]:
-    return archive.details(params.user, params.message)
+    return views.archived_details(*archive.read(params.user, params.message))
 
 
 @endpoint(bp, "/users/{user}/archived/{message}/restore", "POST", RestoreArchived,

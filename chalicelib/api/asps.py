@@ -7,9 +7,11 @@ from chalice import Blueprint
 
 from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
+from chalicelib.clock import iso
 from chalicelib.schemas.asps import AspRef, CreateAsp, DeleteAsp, ListAsps
 from chalicelib.services import asps
 from chalicelib.services.authlog import Audit
+from chalicelib.store.asps import AspItem
 
 bp = Blueprint(__name__)
 
@@ -17,13 +19,13 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/users/{user}/asps", "GET", ListAsps, response=r.AspList,
           summary="List the application specific passwords of a user")
 def list_asps(params: ListAsps) -> dict[str, Any]:
-    return {"results": [asps.to_api(item) for item in asps.listing(params.user)]}
+    return {"results": [asp_view(item) for item in asps.listing(params.user)]}
 
 
 @endpoint(bp, "/users/{user}/asps/{asp}", "GET", AspRef, response=r.AspDetails,
           summary="Get one application specific password")
 def get_asp(params: AspRef) -> dict[str, Any]:
-    return asps.to_api(asps.get(params.user, params.asp))
+    return asp_view(asps.get(params.user, params.asp))
 
 
 @endpoint(bp, "/users/{user}/asps", "POST", CreateAsp, response=r.AspCreated,
@@ -43,3 +45,19 @@ def create_asp(params: CreateAsp) -> dict[str, Any]:
 def delete_asp(params: DeleteAsp) -> dict[str, Any]:
     asps.delete(params.user, params.asp, Audit(params.sess, params.ip))
     return {}
+
+
+# --------------------------------------------------------------------------- views
+
+
+def asp_view(item: AspItem) -> dict[str, Any]:
+    last_use = item.lastUse.as_dict() if item.lastUse else {}
+    return {
+        "id": item.id,
+        "description": item.description,
+        "scopes": list(item.scopes),
+        "lastUse": {"time": iso(last_use["time"]) if last_use.get("time") else False,
+                    "event": last_use.get("event") or False},
+        "created": iso(item.created),
+        "expires": iso(item.expires * 1000) if item.expires is not None else False,
+    }

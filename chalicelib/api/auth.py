@@ -8,9 +8,11 @@ from chalice import Blueprint
 from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.clock import iso
 from chalicelib.errors import InvalidToken
 from chalicelib.schemas.auth import Authenticate, AuthlogQuery, RevokeToken
 from chalicelib.services import auth, authlog, tokens, users
+from chalicelib.store.authlog import AuthlogItem
 
 bp = Blueprint(__name__)
 
@@ -39,4 +41,18 @@ def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     page = authlog.listing(params.user, limit=params.limit, next_cursor=params.next,
                            previous_cursor=params.previous, action=params.action,
                            sess=params.sess, ip=params.filterIp or params.ip)
-    return page_response(page, params.page, shaped(page, authlog.to_api))
+    return page_response(page, params.page, shaped(page, authlog_entry))
+
+
+# --------------------------------------------------------------------------- views
+
+
+def authlog_entry(item: AuthlogItem) -> dict[str, object]:
+    result: dict[str, object] = {"id": item.id, "action": item.action}
+    for name in ("result", "source", "protocol", "scope", "asp", "sess", "ip"):
+        value = getattr(item, name)
+        if value is not None:
+            result[name] = value
+    result["created"] = iso(item.created)
+    result["expires"] = iso(item.expires * 1000)
+    return result

@@ -7,9 +7,10 @@ from chalice import Blueprint
 
 from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
-from chalicelib.schemas.mailboxes import (CreateMailbox, ListMailboxes, MailboxRef,
-                                          ResolveMailbox, UpdateMailbox)
+from chalicelib.schemas.mailboxes import (CreateMailbox, ListMailboxes, MailboxRef, ResolveMailbox,
+                                          UpdateMailbox)
 from chalicelib.services import mailboxes
+from chalicelib.store.mailboxes import MailboxItem
 
 bp = Blueprint(__name__)
 
@@ -17,7 +18,7 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/users/{user}/mailboxes", "GET", ListMailboxes, response=r.MailboxList,
           summary="List the mailboxes of a user")
 def list_mailboxes(params: ListMailboxes) -> dict[str, Any]:
-    return {"results": [mailboxes.summary(box, params.counters)
+    return {"results": [summary(box, params.counters)
                         for box in mailboxes.listing(params)]}
 
 
@@ -38,7 +39,7 @@ def create_mailbox(params: CreateMailbox) -> dict[str, Any]:
 @endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "GET", MailboxRef, response=r.MailboxDetails,
           summary="Get one mailbox with its counters")
 def get_mailbox(params: MailboxRef) -> dict[str, Any]:
-    return mailboxes.details(mailboxes.get(params.user, params.mailbox))
+    return details(mailboxes.get(params.user, params.mailbox))
 
 
 @endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "PUT", UpdateMailbox, response=r.Done,
@@ -53,3 +54,25 @@ def update_mailbox(params: UpdateMailbox) -> dict[str, Any]:
 def delete_mailbox(params: MailboxRef) -> dict[str, Any]:
     mailboxes.delete(params.user, params.mailbox)
     return {}
+
+
+# --------------------------------------------------------------------------- views
+
+
+def summary(box: MailboxItem, counters: bool) -> dict[str, Any]:
+    """The listing form of a mailbox; counters are read from the item itself."""
+    shaped: dict[str, Any] = {
+        "id": box.id, "name": box.name, "path": box.path, "specialUse": box.specialUse,
+        "modifyIndex": int(box.modifyIndex or 0), "subscribed": bool(box.subscribed),
+        "hidden": bool(box.hidden),
+    }
+    if counters:
+        shaped.update(total=int(box.total or 0), unseen=int(box.unseen or 0),
+                      size=int(box.size or 0))
+    return shaped
+
+
+def details(box: MailboxItem) -> dict[str, Any]:
+    """GET of one mailbox: always with counters."""
+    return {**summary(box, counters=True), "uidNext": int(box.uidNext or 1),
+            "retention": int(box.retention) if box.retention else False}

@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import message_views as views
 from chalicelib.api import responses as r
 from chalicelib.api.http import Binary, BinaryResponse, RequestContext, endpoint, redirect
 from chalicelib.api.idempotent import once
@@ -68,7 +69,7 @@ def list_messages(params: ListMessages) -> dict[str, Any]:
                                      unseen=params.unseen, limit=params.limit,
                                      next_token=params.next, previous_token=params.previous)
     total = int(mailbox.unseen if params.unseen else mailbox.total)
-    return page_response(page, params.page, shaped(page, messages.summary), total=total,
+    return page_response(page, params.page, shaped(page, views.summary), total=total,
                          specialUse=mailbox.specialUse)
 
 
@@ -77,12 +78,12 @@ def list_messages(params: ListMessages) -> dict[str, Any]:
 def list_flagged(params: ListFlagged) -> dict[str, Any]:
     total, page = messages.flagged(params.user, order=params.order, limit=params.limit,
                                    next_token=params.next, previous_token=params.previous)
-    return page_response(page, params.page, shaped(page, messages.summary), total=total)
+    return page_response(page, params.page, shaped(page, views.summary), total=total)
 
 
 @endpoint(bp, MESSAGE, "GET", MessageRef, response=r.MessageDetails, summary="Get message details")
 def get_message(params: MessageRef) -> dict[str, Any]:
-    return messages.details(params.user, params.mailbox, params.message)
+    return views.details(messages.read(params.user, params.mailbox, params.message))
 
 
 @endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, response=SOURCE,
@@ -101,7 +102,8 @@ def get_attachment(params: AttachmentRef) -> Response:
 @endpoint(bp, MESSAGE + "/events", "GET", MessageRef, response=r.MessageEvents,
           summary="Get the message timeline")
 def get_events(params: MessageRef) -> dict[str, Any]:
-    return message_updates.events(params.user, params.mailbox, params.message)
+    msgid, entries = message_updates.history(params.user, params.mailbox, params.message)
+    return {"id": msgid, "events": [views.event(entry) for entry in entries]}
 
 
 @endpoint(bp, MESSAGE, "PUT", UpdateMessages, response=r.MessagesChanged,

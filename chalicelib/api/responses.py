@@ -1,7 +1,7 @@
 """Models of the success answers, one per route shape, for the OpenAPI document.
 
-They mirror what the services' view functions build (`users.details`,
-`messages.summary`, ...) and are closed (`additionalProperties: false`), so the fuzzer's
+They mirror what the routes' view functions build (`api/users.details`,
+`api/message_views.summary`, ...) and are closed (`additionalProperties: false`), so the fuzzer's
 response-schema check catches a field added without being documented, or a documented
 one that changed type. Nothing validates answers with them at run time: they cost
 nothing per request.

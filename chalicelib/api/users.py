@@ -9,11 +9,15 @@ from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.clock import iso
+from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
                                       UpdateUser, UserRef)
 from chalicelib.services import users
 from chalicelib.services.authlog import Audit
+from chalicelib.services.users import quota_allowed
+from chalicelib.store.users import UserItem
 
 bp = Blueprint(__name__)
 
@@ -21,7 +25,7 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/users", "GET", ListUsers, response=r.UserList, summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
-    return page_response(page, params.page, shaped(page, users.summary), query=params.query or "")
+    return page_response(page, params.page, shaped(page, summary), query=params.query or "")
 
 
 @endpoint(bp, "/users", "POST", CreateUser, response=r.CreatedId, summary="Create a user")
@@ -32,7 +36,7 @@ def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
 
 @endpoint(bp, "/users/{user}", "GET", UserRef, response=r.UserDetails, summary="Get one user")
 def get_user(params: UserRef) -> dict[str, Any]:
-    return users.details(users.get(params.user))
+    return details(users.get(params.user))
 
 
 # Limits and account state are the operator's; a user token may change the rest.
@@ -75,3 +79,50 @@ def logout_user(params: Logout) -> dict[str, Any]:
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
     return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}
+
+
+# --------------------------------------------------------------------------- views
+
+
+def summary(user: UserItem) -> dict[str, Any]:
+    """The listing form of an account."""
+    return {
+        "id": user.id, "username": user.username, "name": user.name,
+        "address": user.address, "tags": list(user.tags or []),
+        "targets": [], "enabled2fa": list(user.enabled2fa or []),
+        "encryptMessages": bool(user.encryptMessages),
+        "encryptForwarded": bool(user.encryptForwarded),
+        "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},
+        "hasPasswordSet": bool(user.hasPassword), "activated": bool(user.activated),
+        "disabled": bool(user.disabled), "suspended": bool(user.suspended),
+    }
+
+
+def details(user: UserItem) -> dict[str, Any]:
+    """The full form of an account (GET /users/{user}). Limits the account does not set
+    show the configured defaults, which are what applies to it."""
+    config = settings()
+    key_info = user.keyInfo.as_dict() if user.keyInfo else False
+    return {
+        "id": user.id, "username": user.username, "name": user.name,
+        "address": user.address, "language": user.language,
+        "retention": int(user.retention) if user.retention else False,
+        "enabled2fa": list(user.enabled2fa or []),
+        "encryptMessages": bool(user.encryptMessages),
+        "encryptForwarded": bool(user.encryptForwarded),
+        "pubKey": user.pubKey or "", "keyInfo": key_info,
+        "limits": {
+            "quota": {"allowed": quota_allowed(user),
+                      "used": max(0, int(user.storageUsed or 0))},
+            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
+                           "used": 0, "ttl": False},
+            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
+                         "used": 0, "ttl": False},
+        },
+        "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
+        "hasPasswordSet": bool(user.hasPassword),
+        "requirePasswordChange": bool(user.requirePasswordChange),
+        "activated": bool(user.activated), "disabled": bool(user.disabled),
+        "suspended": bool(user.suspended),
+        "created": iso(user.created),
+    }

@@ -7,12 +7,13 @@ and its addresses never disagree about which address is main.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
 from chalicelib import addressing
-from chalicelib.clock import iso, now_ms
+from chalicelib.clock import now_ms
 from chalicelib.cursors import Cursor, decode_cursor
 from chalicelib.errors import AddressExistsError, AddressNotFound, NotPermitted, TooMany
 from chalicelib.ids import new_id
@@ -21,9 +22,9 @@ from chalicelib.services import users
 from chalicelib.store import addresses as address_store
 from chalicelib.store import lookups
 from chalicelib.store.addresses import INDEX_KEY_NAMES, KIND, AddressItem
-from chalicelib.store.transact import Transaction, run
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.paging import Page, query_page
+from chalicelib.store.transact import Transaction, run
 from chalicelib.store.users import UserItem
 
 SEARCH_SCOPE = "addresses"
@@ -198,7 +199,16 @@ def search(params: SearchAddresses) -> Page[AddressItem]:
                       filter_condition=condition)
 
 
-def resolve(address: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Owner:
+    """Who holds an address: the address id, its registered spelling, the account."""
+
+    id: str
+    address: str
+    user: str
+
+
+def resolve(address: str) -> Owner:
     """Who owns an address, from the lookup item alone (1 GetItem).
 
     `address` is the spelling the address was registered with (or the normalized one
@@ -208,15 +218,6 @@ def resolve(address: str) -> dict[str, Any]:
     found = lookups.resolve(lookups.address_key(addrview))
     if found is None:
         raise AddressNotFound()
-    return {"id": found.target, "address": found.address or addrview, "user": found.user}
+    return Owner(str(found.target), found.address or addrview, found.user)
 
 
-def search_result(item: AddressItem) -> dict[str, Any]:
-    return {"id": item.id, "name": item.name, "address": item.address, "user": item.user,
-            "tags": list(item.tags or [])}
-
-
-def details(item: AddressItem) -> dict[str, Any]:
-    return {"id": item.id, "name": item.name, "address": item.address,
-            "main": bool(item.main), "tags": list(item.tags or []),
-            "created": iso(item.created)}

@@ -9,20 +9,18 @@ again under the same condition as an upload and gives the message a new uid.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, \
-    UserNotFound
+from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
 from chalicelib.services import users
-from chalicelib.services.messages import (detail_view, flagged_visible, full_view, over_quota,
-                                          owned, quota_condition, summary)
+from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
+                                          quota_condition)
 from chalicelib.store import archived as archive_store
 from chalicelib.store import journal, lookups
+from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store import messages as store
 from chalicelib.store.archived import ArchivedItem
-from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store.events import event
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
@@ -92,21 +90,10 @@ def listing(user_id: str, *, order: str = "desc", limit: int = 20,
     return total, page
 
 
-def archived_summary(item: ArchivedItem) -> dict[str, Any]:
-    message = item.as_message()
-    return {**summary(message), "id": item.id, "uid": int(item.uid),
-            "archived": _iso(item.archived)}
-
-
-def details(user_id: str, archived_id: str) -> dict[str, Any]:
+def read(user_id: str, archived_id: str) -> tuple[ArchivedItem, FullView]:
+    """A live archived message with its bodies."""
     item = _live(user_id, archived_id)
-    view = detail_view(full_view(item.as_message()), id_value=item.id)
-    return {**view, "uid": int(item.uid), "archived": _iso(item.archived)}
-
-
-def _iso(epoch_ms: Any) -> str:
-    from chalicelib.clock import iso
-    return iso(epoch_ms)
+    return item, full_view(item.as_message())
 
 
 def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tuple[str, int]:

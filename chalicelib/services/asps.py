@@ -10,9 +10,8 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from chalicelib.clock import iso, now_ms
+from chalicelib.clock import now_ms
 from chalicelib.config import settings
 from chalicelib.errors import (AspNotFound, ProfileScopeError, ServiceUnavailable, TooMany,
                                UserNotFound)
@@ -214,14 +213,3 @@ def _mobileconfig(user: UserItem, password: str, protocol: str, signer: Signer |
     return base64.b64encode(profile).decode("ascii")
 
 
-def to_api(item: AspItem) -> dict[str, Any]:
-    last_use = item.lastUse.as_dict() if item.lastUse else {}
-    return {
-        "id": item.id,
-        "description": item.description,
-        "scopes": list(item.scopes),
-        "lastUse": {"time": iso(last_use["time"]) if last_use.get("time") else False,
-                    "event": last_use.get("event") or False},
-        "created": iso(item.created),
-        "expires": iso(item.expires * 1000) if item.expires is not None else False,
-    }

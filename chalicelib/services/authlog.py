@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
 from chalicelib.ids import new_id
@@ -70,12 +69,3 @@ def listing(user: str, *, limit: int, next_cursor: str | None, previous_cursor: 
                 page.previous_cursor)
 
 
-def to_api(item: AuthlogItem) -> dict[str, object]:
-    result: dict[str, object] = {"id": item.id, "action": item.action}
-    for name in ("result", "source", "protocol", "scope", "asp", "sess", "ip"):
-        value = getattr(item, name)
-        if value is not None:
-            result[name] = value
-    result["created"] = iso(item.created)
-    result["expires"] = iso(item.expires * 1000)
-    return result

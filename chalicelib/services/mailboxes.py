@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-from pynamodb.expressions.condition import Condition
 from pynamodb.exceptions import DeleteError
+from pynamodb.expressions.condition import Condition
 
 from chalicelib import mailbox_paths
 from chalicelib.clock import now_ms
@@ -24,11 +24,11 @@ from chalicelib.services import users
 from chalicelib.store import filters as filter_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
-from chalicelib.store.transact import Transaction, TransactionFailed, deadline, pause, run
 from chalicelib.store.filters import FilterItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
+from chalicelib.store.transact import Transaction, TransactionFailed, deadline, pause, run
 from chalicelib.store.users import UserItem
 
 MAX_TX_OPS = 100  # DynamoDB's limit on one TransactWriteItems
@@ -298,20 +298,3 @@ def _delete_filters(items: list[FilterItem], mailbox_id: str) -> None:
             pass
 
 
-def summary(box: MailboxItem, counters: bool) -> dict[str, Any]:
-    """The listing form of a mailbox; counters are read from the item itself."""
-    shaped: dict[str, Any] = {
-        "id": box.id, "name": box.name, "path": box.path, "specialUse": box.specialUse,
-        "modifyIndex": int(box.modifyIndex or 0), "subscribed": bool(box.subscribed),
-        "hidden": bool(box.hidden),
-    }
-    if counters:
-        shaped.update(total=int(box.total or 0), unseen=int(box.unseen or 0),
-                      size=int(box.size or 0))
-    return shaped
-
-
-def details(box: MailboxItem) -> dict[str, Any]:
-    """GET of one mailbox: always with counters."""
-    return {**summary(box, counters=True), "uidNext": int(box.uidNext or 1),
-            "retention": int(box.retention) if box.retention else False}

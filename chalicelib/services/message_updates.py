@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence, TypeVar
 
 from chalicelib.clock import iso
-from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, \
-    UserNotFound
+from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, UserNotFound
 from chalicelib.services.messages import flagged_visible, owned, owned_mailbox
 from chalicelib.store import journal
-from chalicelib.store import messages as store
 from chalicelib.store import mailboxes as mailboxes_store
+from chalicelib.store import messages as store
 from chalicelib.store.events import event, timeline
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import DELETED, DRAFT, FLAGGED, JUNK, SEEN, MessageItem
@@ -253,21 +252,9 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
                    on_retry=refresh)
 
 
-def events(user_id: str, mailbox_id: str, uid: int) -> dict[str, Any]:
-    """The message's timeline, oldest first (newest last)."""
+
+
+def history(user_id: str, mailbox_id: str, uid: int) -> tuple[str, list[Any]]:
+    """The message's id and its timeline, oldest first (newest last)."""
     item = owned(user_id, mailbox_id, uid)
-    return {"id": item.msgid, "events": [_event_view(entry) for entry in timeline(item.msgid)]}
-
-
-def _event_view(entry: Any) -> dict[str, Any]:
-    data = entry.data.as_dict() if hasattr(entry.data, "as_dict") else dict(entry.data or {})
-    return {"id": entry.id, "action": entry.action, "time": iso(entry.time),
-            **{k: _number(v) for k, v in data.items()}}
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_number(v) for v in value]
-    return value
+    return item.msgid, list(timeline(item.msgid))

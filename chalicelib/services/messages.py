@@ -20,26 +20,24 @@ from typing import Any, Callable, Iterable
 from chalicelib import logs
 from chalicelib.clock import iso, now_ms
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import (AttachmentNotFound, InputValidationError,
-                               MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound)
+from chalicelib.errors import (AttachmentNotFound, InputValidationError, MessageNotFound,
+                               NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.validation import MAX_DATE_MS
 from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
-                             link_inline_images, normalize_subject, parse_message, text_to_html,
-                             thread_key_candidates)
+                             normalize_subject, parse_message, thread_key_candidates)
 from chalicelib.services import idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
-from chalicelib.store import messages as store
 from chalicelib.store import mailboxes as mailboxes_store
+from chalicelib.store import messages as store
 from chalicelib.store.events import event
 from chalicelib.store.keys import KeyItem
 from chalicelib.store.mailboxes import MailboxItem
-from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
-                                       MessageItem)
+from chalicelib.store.messages import DELETED, DRAFT, FLAGGED, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem, no_own_quota
+from chalicelib.validation import MAX_DATE_MS
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)
@@ -419,10 +417,18 @@ def owned_mailbox(user_id: str, mailbox_id: str) -> MailboxItem:
 
 @dataclass
 class FullView:
+    """A message as read: the item, its bodies, and the complete lists (`extra`, when
+    they were too long for the item)."""
+
     item: MessageItem
     text: str
     html: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read(user_id: str, mailbox_id: str, uid: int) -> FullView:
+    """One message with its bodies and complete lists."""
+    return full_view(owned(user_id, mailbox_id, uid))
 
 
 def full_view(item: MessageItem) -> FullView:
@@ -433,80 +439,17 @@ def full_view(item: MessageItem) -> FullView:
     return FullView(item, document.get("text", ""), list(document.get("html", [])), document)
 
 
-def details(user_id: str, mailbox_id: str, uid: int) -> dict[str, Any]:
-    return detail_view(full_view(owned(user_id, mailbox_id, uid)))
-
-
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Stored maps and lists as plain JSON-ready values (numbers that are whole as int)."""
     if hasattr(value, "as_dict"):
-        return {k: _plain(v) for k, v in value.as_dict().items()}
+        return {k: plain(v) for k, v in value.as_dict().items()}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _flag_fields(item: MessageItem) -> dict[str, bool]:
-    return {"seen": item.has(SEEN), "deleted": item.has(DELETED),
-            "flagged": item.has(FLAGGED), "draft": item.has(DRAFT),
-            "answered": item.has(ANSWERED), "forwarded": item.has(FORWARDED)}
-
-
-def summary(item: MessageItem) -> dict[str, Any]:
-    """The listing form (works on index entries, which carry only listing attributes)."""
-    return {
-        "id": int(item.uid), "mailbox": item.mailbox, "thread": item.thread,
-        "from": _plain(item.from_) if item.from_ else None,
-        "to": _plain(item.to or []), "cc": _plain(item.cc or []), "bcc": _plain(item.bcc or []),
-        "messageId": item.messageId, "subject": item.subject or "",
-        "date": iso(item.hdate), "idate": iso(item.idate), "intro": item.intro or "",
-        "attachments": bool(item.hasAttachments), "size": int(item.size),
-        **_flag_fields(item),
-        "contentType": _plain(item.contentType) if item.contentType else None,
-        "expires": iso(item.expires) if item.expires else False,
-        "encrypted": bool(item.encrypted),
-    }
-
-
-def _attachment_view(value: dict[str, Any]) -> dict[str, Any]:
-    size = int(value.get("size", 0))
-    return {"id": value["id"], "filename": value.get("filename"),
-            "contentType": value.get("contentType"), "disposition": value.get("disposition"),
-            "transferEncoding": value.get("transferEncoding"),
-            "related": bool(value.get("cid")), "cid": value.get("cid"),
-            "size": size, "sizeKb": (size + 1023) // 1024}
-
-
-def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
-    """The HTML parts as WildDuck shows them: plain text rendered as HTML when there is
-    no HTML part, and `cid:` links pointing at the attachments they name."""
-    parts = view.html or ([text_to_html(view.text)] if view.text.strip() else [])
-    cids = {str(a["cid"]).strip("<>"): a["id"] for a in attachments if a.get("cid")}
-    return link_inline_images(parts, cids)
-
-
-def detail_view(view: FullView, id_value: Any = None) -> dict[str, Any]:
-    item, extra = view.item, view.extra
-    attachments = extra.get("attachments") or _plain(item.attachments or [])
-    return {
-        **summary(item),
-        "id": int(item.uid) if id_value is None else id_value,
-        "user": item.user,
-        "to": extra.get("to") or _plain(item.to or []),
-        "cc": extra.get("cc") or _plain(item.cc or []),
-        "bcc": extra.get("bcc") or _plain(item.bcc or []),
-        "replyTo": _plain(item.replyTo or []),
-        "inReplyTo": item.inReplyTo,
-        "references": extra.get("references") or list(item.references or []),
-        "list": {"id": item.listId} if item.listId else False,
-        "junk": item.has(JUNK),
-        "text": view.text,
-        "html": _html_of(view, attachments),
-        "attachments": [_attachment_view(a) for a in attachments],
-    }
 
 
 def _download_limit_exceeded(size: int) -> bool:
@@ -534,7 +477,7 @@ def attachment(user_id: str, mailbox_id: str, uid: int, attachment_id: str) -> D
 def attachment_of(item: MessageItem, attachment_id: str) -> Download:
     """Decoded bytes of one attachment, with its own content type. Large ones are extracted
     once into their own object and served by redirect."""
-    listed = {a["id"]: a for a in _plain(item.attachments or [])}
+    listed = {a["id"]: a for a in plain(item.attachments or [])}
     if attachment_id not in listed and item.external:
         listed = {a["id"]: a for a in full_view(item).extra.get("attachments", [])}
     meta = listed.get(attachment_id)

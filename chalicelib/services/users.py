@@ -9,7 +9,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 
 from chalicelib import addressing
-from chalicelib.clock import iso, now_ms
+from chalicelib.clock import now_ms
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
@@ -24,11 +24,11 @@ from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
-from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.tasks import PURGE_USER, TaskItem
+from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.users import LIVE, UserItem, has_pub_key
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
@@ -190,50 +190,6 @@ def listing(params: ListUsers) -> Page[UserItem]:
 
 def quota_allowed(user: UserItem) -> int:
     return int(user.quota or settings().default_quota)
-
-
-def summary(user: UserItem) -> dict[str, Any]:
-    """The listing form of an account."""
-    return {
-        "id": user.id, "username": user.username, "name": user.name,
-        "address": user.address, "tags": list(user.tags or []),
-        "targets": [], "enabled2fa": list(user.enabled2fa or []),
-        "encryptMessages": bool(user.encryptMessages),
-        "encryptForwarded": bool(user.encryptForwarded),
-        "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},
-        "hasPasswordSet": bool(user.hasPassword), "activated": bool(user.activated),
-        "disabled": bool(user.disabled), "suspended": bool(user.suspended),
-    }
-
-
-def details(user: UserItem) -> dict[str, Any]:
-    """The full form of an account (GET /users/{user}). Limits the account does not set
-    show the configured defaults, which are what applies to it."""
-    config = settings()
-    key_info = user.keyInfo.as_dict() if user.keyInfo else False
-    return {
-        "id": user.id, "username": user.username, "name": user.name,
-        "address": user.address, "language": user.language,
-        "retention": int(user.retention) if user.retention else False,
-        "enabled2fa": list(user.enabled2fa or []),
-        "encryptMessages": bool(user.encryptMessages),
-        "encryptForwarded": bool(user.encryptForwarded),
-        "pubKey": user.pubKey or "", "keyInfo": key_info,
-        "limits": {
-            "quota": {"allowed": quota_allowed(user),
-                      "used": max(0, int(user.storageUsed or 0))},
-            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
-                           "used": 0, "ttl": False},
-            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
-                         "used": 0, "ttl": False},
-        },
-        "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
-        "hasPasswordSet": bool(user.hasPassword),
-        "requirePasswordChange": bool(user.requirePasswordChange),
-        "activated": bool(user.activated), "disabled": bool(user.disabled),
-        "suspended": bool(user.suspended),
-        "created": iso(user.created),
-    }
 
 
 _PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "disabled",

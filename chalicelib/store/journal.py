@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.expressions.condition import Condition
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta

@@ -62,7 +62,7 @@ def test_unexpected_error_is_500_without_internals(api, monkeypatch, capsys):
     def explode(_):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(users, "details", explode)
+    monkeypatch.setattr(users, "get", explode)
     user_id = api.post("/users", {"username": "boom", "password": "pw"})["id"]
     reply = api.get(f"/users/{user_id}")
     assert reply.status == 500

@@ -7,6 +7,7 @@ import os
 import requests
 
 from chalicelib.mail import compose_message
+from chalicelib.api import message_views
 from chalicelib.services import messages as service
 from chalicelib.services.messages import NewMessage
 from chalicelib.store import blobs
@@ -284,6 +285,6 @@ def test_twenty_five_megabyte_message_is_stored_through_the_service(account):
     assert len(raw) > 25 * 1024 * 1024 - 1024 * 1024
     stored = service.upload(account.id, account.inbox, NewMessage(raw=raw))
     assert stored.size == len(raw)
-    details = service.details(account.id, account.inbox, stored.uid)
+    details = message_views.details(service.read(account.id, account.inbox, stored.uid))
     assert details["attachments"][0]["size"] == 18 * 1024 * 1024
     assert service.source(account.id, account.inbox, stored.uid).url

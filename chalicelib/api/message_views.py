@@ -1,0 +1,89 @@
+"""JSON views of messages, shared by the message and archive routes."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.clock import iso
+from chalicelib.mail import link_inline_images, text_to_html
+from chalicelib.services.messages import FullView, plain
+from chalicelib.store.archived import ArchivedItem
+from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
+                                       MessageItem)
+
+
+def _flag_fields(item: MessageItem) -> dict[str, bool]:
+    return {"seen": item.has(SEEN), "deleted": item.has(DELETED),
+            "flagged": item.has(FLAGGED), "draft": item.has(DRAFT),
+            "answered": item.has(ANSWERED), "forwarded": item.has(FORWARDED)}
+
+
+def summary(item: MessageItem) -> dict[str, Any]:
+    """The listing form (works on index entries, which carry only listing attributes)."""
+    return {
+        "id": int(item.uid), "mailbox": item.mailbox, "thread": item.thread,
+        "from": plain(item.from_) if item.from_ else None,
+        "to": plain(item.to or []), "cc": plain(item.cc or []), "bcc": plain(item.bcc or []),
+        "messageId": item.messageId, "subject": item.subject or "",
+        "date": iso(item.hdate), "idate": iso(item.idate), "intro": item.intro or "",
+        "attachments": bool(item.hasAttachments), "size": int(item.size),
+        **_flag_fields(item),
+        "contentType": plain(item.contentType) if item.contentType else None,
+        "expires": iso(item.expires) if item.expires else False,
+        "encrypted": bool(item.encrypted),
+    }
+
+
+def _attachment(value: dict[str, Any]) -> dict[str, Any]:
+    size = int(value.get("size", 0))
+    return {"id": value["id"], "filename": value.get("filename"),
+            "contentType": value.get("contentType"), "disposition": value.get("disposition"),
+            "transferEncoding": value.get("transferEncoding"),
+            "related": bool(value.get("cid")), "cid": value.get("cid"),
+            "size": size, "sizeKb": (size + 1023) // 1024}
+
+
+def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
+    """The HTML parts as WildDuck shows them: plain text rendered as HTML when there is
+    no HTML part, and `cid:` links pointing at the attachments they name."""
+    parts = view.html or ([text_to_html(view.text)] if view.text.strip() else [])
+    cids = {str(a["cid"]).strip("<>"): a["id"] for a in attachments if a.get("cid")}
+    return link_inline_images(parts, cids)
+
+
+def details(view: FullView, id_value: Any = None) -> dict[str, Any]:
+    """The full form of a message (`id_value` replaces the uid for archived messages)."""
+    item, extra = view.item, view.extra
+    attachments = extra.get("attachments") or plain(item.attachments or [])
+    return {
+        **summary(item),
+        "id": int(item.uid) if id_value is None else id_value,
+        "user": item.user,
+        "to": extra.get("to") or plain(item.to or []),
+        "cc": extra.get("cc") or plain(item.cc or []),
+        "bcc": extra.get("bcc") or plain(item.bcc or []),
+        "replyTo": plain(item.replyTo or []),
+        "inReplyTo": item.inReplyTo,
+        "references": extra.get("references") or list(item.references or []),
+        "list": {"id": item.listId} if item.listId else False,
+        "junk": item.has(JUNK),
+        "text": view.text,
+        "html": _html_of(view, attachments),
+        "attachments": [_attachment(a) for a in attachments],
+    }
+
+
+def archived_summary(item: ArchivedItem) -> dict[str, Any]:
+    return {**summary(item.as_message()), "id": item.id, "uid": int(item.uid),
+            "archived": iso(item.archived)}
+
+
+def archived_details(item: ArchivedItem, view: FullView) -> dict[str, Any]:
+    return {**details(view, id_value=item.id), "uid": int(item.uid),
+            "archived": iso(item.archived)}
+
+
+def event(entry: Any) -> dict[str, Any]:
+    """One entry of a message's timeline: its data fields beside id, action and time."""
+    data = entry.data.as_dict() if hasattr(entry.data, "as_dict") else dict(entry.data or {})
+    return {"id": entry.id, "action": entry.action, "time": iso(entry.time),
+            **{k: plain(v) for k, v in data.items()}}

@@ -20,7 +20,7 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/authenticate", "POST", Authenticate, response=r.Authenticated,
           summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
-    return auth.authenticate(params)
+    return authenticated(auth.authenticate(params))
 
 
 @endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,
@@ -56,3 +56,15 @@ def authlog_entry(item: AuthlogItem) -> dict[str, object]:
     result["created"] = iso(item.created)
     result["expires"] = iso(item.expires * 1000)
     return result
+
+
+def authenticated(result: auth.Authenticated) -> dict[str, Any]:
+    user = result.user
+    answer: dict[str, Any] = {
+        "id": user.id, "username": user.username, "address": user.address,
+        "scope": result.scope, "require2fa": result.require2fa or False,
+        "requirePasswordChange": result.require_password_change,
+    }
+    if result.token is not None:
+        answer["token"] = result.token
+    return answer

@@ -10,6 +10,7 @@ from chalicelib.api import responses as r
 from chalicelib.api.http import Binary, BinaryResponse, RequestContext, endpoint, redirect
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.clock import iso
 from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
                                          ListMessages, MessageRef, QuotaReset, UpdateMessages,
                                          UploadMessage)
@@ -59,7 +60,10 @@ def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]
 @endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload, response=r.UploadTarget,
           summary="Get a presigned URL to PUT a large message source to")
 def create_upload(params: CreateUpload) -> dict[str, Any]:
-    return messages.new_upload_url(params.user)
+    target = messages.new_upload_url(params.user)
+    return {"id": target.id, "method": "PUT", "url": target.url,
+            "headers": {"Content-Type": target.content_type}, "expires": iso(target.expires),
+            "maxSize": target.max_size}
 
 
 @endpoint(bp, MESSAGES, "GET", ListMessages, response=r.MessageList,

@@ -9,7 +9,6 @@ failed attempts count toward the per-user rate limit (services/ratelimit.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -83,7 +82,18 @@ def verify_credentials(user: UserItem, password: str, scope: str) -> Verified | 
     return verify_master(user, password)
 
 
-def authenticate(params: Authenticate) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Authenticated:
+    """A successful login: the account, what it asked for, what it must do next."""
+
+    user: UserItem
+    scope: str
+    require2fa: list[str]
+    require_password_change: bool
+    token: str | None
+
+
+def authenticate(params: Authenticate) -> Authenticated:
     audit = Audit(params.sess, params.ip)
     user = resolve_login(params.username)
     if user is None:
@@ -126,17 +136,12 @@ def authenticate(params: Authenticate) -> dict[str, Any]:
     if verified.source == "master" and passwords.needs_rehash(
             user.password, settings().password_hash_profile):
         _rehash(user, params.password)
-    result: dict[str, Any] = {
-        "id": user.id, "username": user.username, "address": user.address,
-        "scope": params.scope,
-        # ASPs serve non-master scopes only, so they never ask for a second factor.
-        "require2fa": enabled2fa if enabled2fa and params.scope == "master" else False,
-        "requirePasswordChange": verified.require_password_change,
-    }
-    if params.token:
-        result["token"] = tokens.issue(user.id, pending_2fa=bool(result["require2fa"]),
-                                       temporary=verified.source == "temporary")
-    return result
+    # ASPs serve non-master scopes only, so they never ask for a second factor.
+    require2fa = list(enabled2fa) if enabled2fa and params.scope == "master" else []
+    token = tokens.issue(user.id, pending_2fa=bool(require2fa),
+                         temporary=verified.source == "temporary") if params.token else None
+    return Authenticated(user, params.scope, require2fa, verified.require_password_change,
+                         token)
 
 
 def _rehash(user: UserItem, password: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from chalicelib import logs
-from chalicelib.clock import iso, now_ms
+from chalicelib.clock import now_ms
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AttachmentNotFound, InputValidationError, MessageNotFound,
                                NoSuchMailbox, OverQuotaError, UserNotFound)
@@ -113,18 +113,28 @@ def composed(fields: dict[str, Any]) -> bytes:
         raise InputValidationError({"request": f"cannot build the message: {error}"}) from None
 
 
-def new_upload_url(user_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where to PUT a large source, until when (epoch ms), and the id that names it."""
+
+    id: str
+    url: str
+    content_type: str
+    expires: int
+    max_size: int
+
+
+def new_upload_url(user_id: str) -> UploadTarget:
     """A presigned PUT for sources too large for an API request (API Gateway stops near
     6 MB); the upload call then names the returned id as `uploadId`."""
     users.get(user_id)
     upload_id = new_id()
-    expires = 900
-    return {"id": upload_id, "method": "PUT",
-            "url": blobs.presign_put(blobs.upload_key(user_id, upload_id),
-                                     content_type="message/rfc822", expires=expires),
-            "headers": {"Content-Type": "message/rfc822"},
-            "expires": iso((time.time() + expires) * 1000),
-            "maxSize": MAX_MESSAGE_BYTES}
+    lifetime = 900
+    return UploadTarget(upload_id, blobs.presign_put(blobs.upload_key(user_id, upload_id),
+                                                     content_type="message/rfc822",
+                                                     expires=lifetime),
+                        "message/rfc822", int((time.time() + lifetime) * 1000),
+                        MAX_MESSAGE_BYTES)
 
 
 def raw_from_upload(user_id: str, upload_id: str) -> bytes:

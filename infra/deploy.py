@@ -186,7 +186,8 @@ def failed_events(clients: Clients, stack: str, limit: int = 15) -> str:
 
 
 def deploy(stage: Stage, bucket: str, out: Path, clients: Clients,
-           overrides: dict[str, str] | None = None) -> dict[str, str]:
+           overrides: dict[str, str] | None = None,
+           wait: Callable[[str], None] | None = None) -> dict[str, str]:
     """Deploy the packaged stage in `out`; returns the stack outputs."""
     template = json.loads((out / "sam.json").read_text())
     pinned = template["Parameters"]["Stage"].get("AllowedValues")
@@ -196,7 +197,8 @@ def deploy(stage: Stage, bucket: str, out: Path, clients: Clients,
     url = prepare_template(template, stage, bucket, clients, (out / "deployment.zip").read_bytes())
     existing = _stack_status(clients, stage.stack_name) is not None
     apply_change_set(clients, stage.stack_name, url, None,
-                     _parameters(template, given, existing), {"wildduck:stage": stage.name})
+                     _parameters(template, given, existing), {"wildduck:stage": stage.name},
+                     wait)
     return stack_outputs(clients, stage.stack_name)
 
 

@@ -10,7 +10,9 @@ Grants and why (tests/infra/test_policy.py proves the main flow needs nothing mo
 
 - Tables: item reads/writes on each table and its indexes. TransactWriteItems and
   TransactGetItems are authorized per item as Put/Update/Delete/ConditionCheck/GetItem,
-  so they need no action of their own. No Scan, no DescribeTable, no table management.
+  so they need no action of their own. No ConditionCheckItem (no code path uses
+  `Transaction.check` yet: add it with the first), no Scan, no DescribeTable, no table
+  management.
 - MailObjects: get/put/delete under `msg/` and `upload/` only (a presigned URL acts
   with the signer's rights, so uploads and large downloads are covered too).
 - MailListing: ListBucket on the bucket: the daily sweep lists, and without it S3
@@ -34,7 +36,7 @@ Template = dict[str, Any]
 
 TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                  "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                 "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
+                 "dynamodb:BatchWriteItem"]
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords",
                   "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 MAIL_PREFIXES = ["msg/", "upload/"]

@@ -37,7 +37,9 @@ def test_a_request_logs_its_lambda_context_and_emits_route_metrics(api, metrics_
     assert first["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "WildDuck"
     assert first["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["route", "service"]]
     assert first["service"] == "wildduck-test"
-    assert first["errors"] == [0.0] and first["coldStart"] == [1.0]
+    assert first["errors"] == [0.0] and first["coldStart"] is True
+    assert [m["Name"] for m in first["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == [
+        "latency", "errors"]
     assert first["latency"][0] >= 0
 
 

@@ -41,6 +41,7 @@ PLACEHOLDER_SID = "ReplacedByInfraPolicy"
 _IMPORT_ONLY_SECRETS = {"CURSOR_SECRET": "packaging-only-" + "x" * 32,
                         "ACCESS_TOKEN": "packaging-only-token"}
 LAMBDA_ROOT = "/var/task"
+OUTPUTS = {"sam.json", "deployment.zip"}
 
 
 class PackageError(RuntimeError):
@@ -132,6 +133,10 @@ def package(stage_name: str, region: str, out: Path, bytecode: bool = True) -> d
     stage = load(stage_name)
     check_chalice_policy()
     if out.exists():
+        unexpected = [p.name for p in out.iterdir() if p.name not in OUTPUTS]
+        if unexpected:
+            raise PackageError(f"{out} holds other files ({unexpected[:3]}); refusing to "
+                               "replace it")
         shutil.rmtree(out)
     with tempfile.TemporaryDirectory() as tmp:
         merge_file = Path(tmp) / "merge.json"

@@ -26,6 +26,42 @@ bench: install
 	$(PY) -m bench.security
 	$(PY) -m bench.messages
 	$(PY) -m bench.contention
+	$(PY) -m bench.coldstart
 
 clean:
 	rm -rf $(VENV)
+
+# --- Deployment (docs/operations.md; README "Deployment") -------------------------
+# make package STAGE=prod REGION=eu-west-1          template + code in out/prod, linted
+# make deploy  STAGE=prod REGION=eu-west-1 ARTIFACT_BUCKET=my-artifacts [ALARM_EMAIL=..]
+# make destroy STAGE=prod REGION=eu-west-1          tables, bucket, key and secret stay
+# make secrets STAGE=prod REGION=eu-west-1          random ACCESS_TOKEN/CURSOR_SECRET once
+# make bootstrap REGION=eu-west-1 ARTIFACT_BUCKET=my-artifacts    once per account+region
+STAGE ?= dev
+OUT ?= out/$(STAGE)
+DEPLOY := $(PY) -m infra.deploy
+.PHONY: package deploy destroy secrets bootstrap need-region need-bucket
+
+need-region:
+	@test -n "$(REGION)" || { echo "REGION=<aws region> is required" >&2; exit 2; }
+
+need-bucket:
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "ARTIFACT_BUCKET=<bucket> is required (make bootstrap creates one)" >&2; exit 2; }
+
+package: need-region install
+	$(PY) -m infra.package --stage $(STAGE) --region $(REGION) --out $(OUT)
+	$(VENV)/bin/cfn-lint --regions $(REGION) --include-checks I -- $(OUT)/sam.json
+
+deploy: need-region need-bucket package
+	$(DEPLOY) deploy --stage $(STAGE) --region $(REGION) --out $(OUT) \
+		--artifact-bucket $(ARTIFACT_BUCKET) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+
+destroy: need-region install
+	$(DEPLOY) destroy --stage $(STAGE) --region $(REGION) --out $(OUT)
+
+secrets: need-region install
+	$(DEPLOY) secrets --stage $(STAGE) --region $(REGION)
+
+bootstrap: need-region need-bucket install
+	$(VENV)/bin/cfn-lint --regions $(REGION) -- infra/account.yaml
+	$(DEPLOY) bootstrap --region $(REGION) --artifact-bucket $(ARTIFACT_BUCKET)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import logs
+from chalicelib import logs, observability
 from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
                             users)
 from chalicelib.api.http import request_id_of
@@ -32,6 +32,23 @@ for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.
                   messages.bp, archive.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
+
+
+@app.middleware("all")
+def invocation_context(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Every event (requests, schedules, and any handler added later): the Lambda
+    context on its log lines, and for requests the route's metrics. Registered first,
+    so it wraps the request log below."""
+    context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
+    started = time.monotonic()
+    with observability.invocation(context) as fields:
+        response = get_response(event)
+    if isinstance(response, Response) and hasattr(event, "method"):
+        route = (getattr(event, "context", None) or {}).get("resourcePath")
+        observability.route_metrics(f"{event.method} {route}", response.status_code,
+                                    round((time.monotonic() - started) * 1000, 1),
+                                    fields["coldStart"])
+    return response
 
 
 @app.middleware("http")
@@ -58,8 +75,13 @@ def background(job: Callable[[Any], dict[str, int]]) -> Callable[[Any], dict[str
     say which job wrote them."""
     @functools.wraps(job)
     def run(event: Any) -> dict[str, int]:
+        started = time.monotonic()
         with budget(BACKGROUND_BUDGET_S), logs.bound(job=job.__name__):
-            return job(event)
+            summary = job(event)
+        observability.job_metrics(job.__name__, summary,
+                                  round((time.monotonic() - started) * 1000, 1),
+                                  observability.invocation_fields(None)["coldStart"])
+        return summary
     return run
 
 

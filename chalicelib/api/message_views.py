@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import mail
 from chalicelib.clock import iso
-from chalicelib.mail import link_inline_images, text_to_html
 from chalicelib.services.messages import FullView, plain
 from chalicelib.store.archived import ArchivedItem
 from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
@@ -45,9 +45,9 @@ def _attachment(value: dict[str, Any]) -> dict[str, Any]:
 def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
     """The HTML parts as WildDuck shows them: plain text rendered as HTML when there is
     no HTML part, and `cid:` links pointing at the attachments they name."""
-    parts = view.html or ([text_to_html(view.text)] if view.text.strip() else [])
+    parts = view.html or ([mail.text_to_html(view.text)] if view.text.strip() else [])
     cids = {str(a["cid"]).strip("<>"): a["id"] for a in attachments if a.get("cid")}
-    return link_inline_images(parts, cids)
+    return mail.link_inline_images(parts, cids)
 
 
 def details(view: FullView, id_value: Any = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ AttachmentId = Annotated[str, Field(pattern=r"^ATT\d{5,8}$")]
 
 
 class Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Answer(Closed):
@@ -360,7 +360,7 @@ class UploadTarget(Answer):
 class MessageEvent(BaseModel):
     """Action-specific fields (flags, mailbox, uid...) come with each entry."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     id: str
     action: str
     time: Timestamp
@@ -416,7 +416,7 @@ class Restored(Answer):
 # The document itself
 
 class OpenApiDocument(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]

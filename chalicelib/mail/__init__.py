@@ -2,11 +2,33 @@
 
 Pure functions over bytes and dataclasses; nothing here knows about HTTP or storage.
 """
-from chalicelib.mail.compose import compose_message
-from chalicelib.mail.encrypt import encrypt_message, is_pgp_mime
-from chalicelib.mail.parse import Attachment, ParsedMessage, attachment_bytes, parse_message
-from chalicelib.mail.render import link_inline_images, text_to_html
-from chalicelib.mail.threads import normalize_subject, thread_key_candidates
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.mail.compose import compose_message
+    from chalicelib.mail.encrypt import encrypt_message, is_pgp_mime
+    from chalicelib.mail.parse import Attachment, ParsedMessage, attachment_bytes, parse_message
+    from chalicelib.mail.render import link_inline_images, text_to_html
+    from chalicelib.mail.threads import normalize_subject, thread_key_candidates
+
+# Name -> submodule. Loaded on first use: importing the package (as every route does
+# through the services) costs nothing until a message is parsed, composed or rendered.
+_LAZY = {"compose_message": "compose", "encrypt_message": "encrypt", "is_pgp_mime": "encrypt",
+         "Attachment": "parse", "ParsedMessage": "parse", "attachment_bytes": "parse",
+         "parse_message": "parse", "link_inline_images": "render", "text_to_html": "render",
+         "normalize_subject": "threads", "thread_key_candidates": "threads"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Attachment",

@@ -17,14 +17,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from chalicelib import logs
+# The mail package loads its parts on first use (chalicelib/mail/__init__.py): routes
+# that never parse or compose a message do not import the email machinery.
+from chalicelib import logs, mail
 from chalicelib.clock import now_ms
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AttachmentNotFound, InputValidationError, MessageNotFound,
                                NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.mail import (ParsedMessage, attachment_bytes, compose_message, encrypt_message,
-                             normalize_subject, parse_message, thread_key_candidates)
 from chalicelib.services import idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
@@ -108,7 +108,7 @@ def raw_from_param(value: Any) -> bytes:
 def composed(fields: dict[str, Any]) -> bytes:
     """A proper MIME message built from structured upload fields."""
     try:
-        return compose_message(**fields)
+        return mail.compose_message(**fields)
     except (ValueError, TypeError) as error:
         raise InputValidationError({"request": f"cannot build the message: {error}"}) from None
 
@@ -184,7 +184,7 @@ def flagged_visible(mailbox: MailboxItem) -> bool:
     return mailbox.specialUse not in HIDDEN_FROM_FLAGGED
 
 
-def _build_item(user_id: str, msgid: str, idate: int, parsed: ParsedMessage, thread: str,
+def _build_item(user_id: str, msgid: str, idate: int, parsed: mail.ParsedMessage, thread: str,
                 flags: list[str], encrypted: bool) -> tuple[MessageItem, dict[str, Any] | None]:
     """The item, and the bodies document to put in S3 when it does not fit on the item."""
     text = _clean(parsed.text)
@@ -234,19 +234,19 @@ def _compact(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v is not None}
 
 
-def _thread_keys(user_id: str, plain: ParsedMessage) -> tuple[list[str], str | None]:
-    ids = thread_key_candidates(plain)[:INLINE_REFERENCES]
-    subject = normalize_subject(plain.subject)
+def _thread_keys(user_id: str, plain: mail.ParsedMessage) -> tuple[list[str], str | None]:
+    ids = mail.thread_key_candidates(plain)[:INLINE_REFERENCES]
+    subject = mail.normalize_subject(plain.subject)
     return ([threads.message_id_key(user_id, mid) for mid in ids],
             threads.subject_key(user_id, subject) if subject else None)
 
 
-def _thread_writes(user_id: str, plain: ParsedMessage, thread: str) -> list[KeyItem]:
+def _thread_writes(user_id: str, plain: mail.ParsedMessage, thread: str) -> list[KeyItem]:
     ids = {mid for mid in (plain.message_id, plain.in_reply_to,
                            plain.references[0] if plain.references else None) if mid}
     writes = [threads.entry(user_id, threads.message_id_key(user_id, mid), thread,
                             threads.MESSAGE_ID_TTL) for mid in sorted(ids)]
-    subject = normalize_subject(plain.subject)
+    subject = mail.normalize_subject(plain.subject)
     if subject:
         writes.append(threads.entry(user_id, threads.subject_key(user_id, subject), thread,
                                     threads.SUBJECT_TTL))
@@ -285,7 +285,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     that recorded it first makes this one raise `idempotency.Replayed` (and undo its
     S3 objects), so a retried upload stores one message."""
     _check_size(len(message.raw))
-    plain = parse_message(message.raw)
+    plain = mail.parse_message(message.raw)
     id_keys, subject_key = _thread_keys(user_id, plain)
     lookup_keys = id_keys + ([subject_key] if subject_key else [])
     idate = _in_date_range(message.idate if message.idate is not None else now_ms())
@@ -356,19 +356,19 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
         on_retry=reread)
 
 
-def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: ParsedMessage,
+def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: mail.ParsedMessage,
              flags: list[str]) -> tuple[MessageItem, dict[str, Any] | None, bytes]:
     """What gets stored: for users who asked for it, the PGP/MIME-encrypted source, whose
     envelope keeps the headers listings need (so the metadata comes from it)."""
     stored, parsed, encrypted = raw, plain, False
     if user.encryptMessages and user.pubKey:
         try:
-            stored = encrypt_message(raw, user.pubKey)
+            stored = mail.encrypt_message(raw, user.pubKey)
         except ValueError:
             logs.warning("could not encrypt; storing as received", user=user.id)
         else:
             encrypted = stored is not raw
-            parsed = parse_message(stored) if encrypted else plain
+            parsed = mail.parse_message(stored) if encrypted else plain
     item, bodies = _build_item(user.id, msgid, idate, parsed, new_id(), flags, encrypted)
     return item, bodies, stored
 
@@ -510,7 +510,7 @@ def attachment_of(item: MessageItem, attachment_id: str) -> Download:
 def _extract(folder: tuple[str, int, str], attachment_id: str) -> tuple[bytes, str, str]:
     raw = blobs.get(blobs.raw_key(*folder))
     try:
-        return attachment_bytes(raw, attachment_id)
+        return mail.attachment_bytes(raw, attachment_id)
     except KeyError:
         raise AttachmentNotFound() from None
 

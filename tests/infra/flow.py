@@ -1,0 +1,231 @@
+"""The main flow of the API and every scheduled job, run as a deployed stage against
+moto, with every AWS request recorded: `python -m tests.infra.flow --stage prod`.
+
+Runs in a process of its own because the stage's names (tables `wildduck-prod-*`, its
+bucket, its key alias) and its secrets must be in the environment before anything
+imports the app (PynamoDB binds table names when the models are created). Writes one
+JSON document to `--out`: the recorded calls and the KMS key ARN of the stage's alias.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from infra.stages import load
+
+ACCESS_TOKEN = "flow-access-token-0123456789"
+
+
+def _environment(stage_name: str) -> None:
+    stage = load(stage_name)
+    os.environ.update({
+        "STAGE": stage.name, "TABLE_PREFIX": stage.table_prefix,
+        "MAIL_BUCKET": stage.mail_bucket, "KMS_KEY_ID": stage.kms_alias,
+        "ACCESS_TOKEN": ACCESS_TOKEN, "CURSOR_SECRET": "flow-cursor-secret-" + "c" * 32,
+        "PASSWORD_HASH_PROFILE": "fast", "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+class Flow:
+    """Requests with the deployment token; every answer must be the expected status."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.steps = 0
+
+    def call(self, method: str, path: str, body: Any = None, *, status: int = 200,
+             raw: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+        all_headers = {"content-type": "message/rfc822" if raw is not None
+                       else "application/json", "X-Access-Token": ACCESS_TOKEN,
+                       **(headers or {})}
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = self.client.http.request(method, path, headers=all_headers, body=payload)
+        if response.status_code != status:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.body[:300]!r}")
+        self.steps += 1
+        try:
+            return json.loads(response.body) if response.body else None
+        except ValueError:
+            return response.body
+
+
+def _message(subject: str, body: str = "Hello there") -> bytes:
+    return ("From: Sender <sender@example.com>\r\nTo: flow@example.com\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{subject}@example.com>\r\n"
+            "Date: Tue, 9 Apr 2024 11:11:33 +0200\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+
+
+def run_api_flow(flow: Flow) -> None:
+    import pyotp
+
+    user = flow.call("POST", "/users", {"username": "flow", "password": "flow-password-1",
+                                        "address": "flow@example.com"})["id"]
+    flow.call("GET", f"/users/{user}")
+    flow.call("GET", "/users?query=flow")
+    flow.call("PUT", f"/users/{user}", {"name": "Flow"})
+    login = flow.call("POST", "/authenticate", {"username": "flow@example.com",
+                                                "password": "flow-password-1", "token": True})
+    flow.call("GET", f"/users/{user}", headers={"X-Access-Token": login["token"]})
+    flow.call("POST", "/authenticate", {"username": "flow", "password": "wrong"}, status=403)
+    flow.call("GET", f"/users/{user}/authlog")
+    address = flow.call("POST", f"/users/{user}/addresses", {"address": "alias@example.com"})
+    flow.call("GET", f"/users/{user}/addresses")
+    flow.call("GET", "/addresses/resolve/alias@example.com")
+    flow.call("GET", "/addresses?query=example")
+    flow.call("DELETE", f"/users/{user}/addresses/{address['id']}")
+
+    boxes = {b["path"]: b["id"] for b in flow.call("GET", f"/users/{user}/mailboxes")["results"]}
+    inbox, trash = boxes["INBOX"], boxes["Trash"]
+    base = f"/users/{user}/mailboxes"
+    flow.call("POST", f"{base}/{inbox}/messages", raw=_message("small"))
+    flow.call("POST", f"{base}/{inbox}/messages",
+              raw=_message("large", "A long line of text. " * 400))
+    flow.call("POST", f"{base}/{inbox}/messages", {
+        "from": {"address": "a@example.com"}, "to": [{"address": "flow@example.com"}],
+        "subject": "composed", "text": "text", "html": "<p>html</p>",
+        "attachments": [{"filename": "a.txt", "content": "aGVsbG8="}]},
+        headers={"Idempotency-Key": "flow-upload-1"})
+    upload = flow.call("POST", f"/users/{user}/uploads", {})
+    _put_staged_upload(user, upload["id"])
+    flow.call("POST", f"{base}/{inbox}/messages", {"uploadId": upload["id"]})
+    flow.call("GET", f"{base}/{inbox}/messages")
+    flow.call("GET", f"{base}/{inbox}/messages/1")
+    flow.call("GET", f"{base}/{inbox}/messages/2")
+    flow.call("GET", f"{base}/{inbox}/messages/1/message.eml", headers={"accept": "*/*"})
+    flow.call("GET", f"{base}/{inbox}/messages/3/attachments/ATT00001",
+              headers={"accept": "*/*"})
+    flow.call("PUT", f"{base}/{inbox}/messages/1:2", {"seen": True, "flagged": True})
+    flow.call("GET", f"/users/{user}/flagged")
+    moved = flow.call("PUT", f"{base}/{inbox}/messages/2", {"moveTo": trash})
+    new_uid = moved["id"][0][1]
+    flow.call("GET", f"{base}/{trash}/messages/{new_uid}/events")
+    flow.call("PUT", f"{base}/{inbox}/messages/3", {"expires": "2020-01-01T00:00:00Z"})
+    flow.call("DELETE", f"{base}/{trash}/messages/{new_uid}")
+    archived = flow.call("GET", f"/users/{user}/archived")["results"][0]["id"]
+    flow.call("GET", f"/users/{user}/archived/{archived}")
+    flow.call("POST", f"/users/{user}/archived/{archived}/restore", {"mailbox": inbox})
+    flow.call("POST", f"/users/{user}/quota/reset", {})
+
+    box = flow.call("POST", base, {"path": "Projects/2024"})["id"]
+    flow.call("GET", f"{base}/resolve?path=Projects/2024")
+    flow.call("PUT", f"{base}/{box}", {"path": "Archive/2024"})
+    flow.call("POST", f"{base}/{box}/messages", raw=_message("in-projects"))
+    flow.call("DELETE", f"{base}/{box}")
+
+    seed = flow.call("POST", f"/users/{user}/2fa/totp/setup", {})["seed"]
+    totp = pyotp.TOTP(seed)
+    flow.call("POST", f"/users/{user}/2fa/totp/enable", {"token": totp.now()})
+    flow.call("POST", f"/users/{user}/2fa/totp/check", {"token": totp.now()})
+    flow.call("POST", f"/users/{user}/2fa/totp/check", {"token": totp.now()}, status=403)
+    flow.call("DELETE", f"/users/{user}/2fa/totp")
+
+    asp = flow.call("POST", f"/users/{user}/asps", {"description": "phone",
+                                                     "scopes": ["imap", "smtp"]})
+    flow.call("POST", "/authenticate", {"username": "flow", "password": asp["password"],
+                                        "scope": "imap"})
+    flow.call("GET", f"/users/{user}/asps")
+    flow.call("DELETE", f"/users/{user}/asps/{asp['id']}")
+    flow.call("POST", f"/users/{user}/password/reset", {})
+    flow.call("PUT", f"/users/{user}/logout", {"reason": "flow"})
+
+    doomed = flow.call("POST", "/users", {"username": "doomed", "password": "doomed-pass-1"})["id"]
+    doomed_inbox = next(b["id"] for b in flow.call("GET", f"/users/{doomed}/mailboxes")["results"]
+                        if b["path"] == "INBOX")
+    flow.call("POST", f"/users/{doomed}/mailboxes/{doomed_inbox}/messages", raw=_message("gone"))
+    flow.call("DELETE", f"/users/{doomed}")
+    flow.call("GET", f"/users/{doomed}", status=404)
+    flow.call("GET", "/openapi.json")
+
+
+def _put_staged_upload(user: str, upload_id: str) -> None:
+    """What the client does with the presigned URL (not a call of the function)."""
+    import boto3
+
+    from chalicelib.config import settings
+    from chalicelib.store import blobs
+    boto3.client("s3", region_name=settings().region).put_object(
+        Bucket=settings().mail_bucket, Key=blobs.upload_key(user, upload_id),
+        Body=_message("staged"))
+
+
+def run_jobs(app: Any) -> None:
+    """Every scheduled handler as Lambda calls it, then the deep paths of the jobs (past
+    the grace periods) through the same service functions."""
+    from chalicelib.services import maintenance
+
+    class Context:
+        function_name = "flow-job"
+        aws_request_id = "flow-request"
+        memory_limit_in_mb = 1024
+
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 30000
+
+    event = {"version": "0", "id": "flow", "detail-type": "Scheduled Event",
+             "source": "aws.events", "account": "123456789012", "time": "2024-01-01T00:00:00Z",
+             "region": "us-east-1", "resources": [], "detail": {}}
+    for name in ("purge_deleted_mailboxes", "expire_messages", "purge_deleted_users",
+                 "sweep_mail_bucket"):
+        getattr(app_module(), name)(event, Context())
+    later = time.time() + 3 * 24 * 3600
+    maintenance.purge_users(now=later)
+    maintenance.expire_messages(now=later)
+    maintenance.sweep(now=later)
+    maintenance.sweep(now=later + maintenance.CONFIRM_SECONDS + 120)
+
+
+def app_module() -> Any:
+    import app
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--out", required=True, help="file for the JSON result (stdout "
+                        "carries the app's own log lines)")
+    args = parser.parse_args(argv)
+    _environment(args.stage)
+
+    from moto import mock_aws
+
+    from tests.infra.recorder import Recorder
+    recorder = Recorder()
+    with recorder.installed(), mock_aws():
+        import boto3
+
+        from chalicelib.config import settings
+        from devstack.tables import create_all, ensure_kms_key
+        config = settings()
+        create_all(config.table_prefix, config.mail_bucket, config.region)
+        key_id = ensure_kms_key(config.kms_key_id, config.region)
+        key_arn = boto3.client("kms", region_name=config.region).describe_key(
+            KeyId=key_id)["KeyMetadata"]["Arn"]
+        from chalice.test import Client
+
+        from app import app
+        with Client(app) as client, recorder.on():
+            flow = Flow(client)
+            run_api_flow(flow)
+            run_jobs(app)
+    calls = [call.to_json() for call in recorder.calls]
+    for call in calls:  # the alias names the stage's key; IAM authorizes the key
+        for auth in call["authorizations"]:
+            if auth["action"].startswith("kms:"):
+                region, key = auth["resource"].split("|", 1)
+                auth["resource"] = key_arn if key == config.kms_key_id else key
+    with open(args.out, "w") as out:
+        json.dump({"calls": calls, "keyArn": key_arn, "steps": flow.steps}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Record every AWS request the code makes, as IAM sees it: action, resource ARN and the
+condition keys the request carries.
+
+Hooks `before-parameter-build` on every botocore client created while installed (boto3
+and PynamoDB both create theirs through `botocore.session.Session.create_client`). That
+event fires for API calls and for presigned URLs alike; a presigned URL is authorized
+with the signer's rights when it is used, so it counts as a request of the function.
+
+Each botocore operation maps to the IAM authorizations it needs. An operation without
+a mapping is recorded as unmapped, and the policy test fails on it: a new kind of call
+must be thought about, not waved through.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+from unittest import mock
+
+import botocore.session
+
+ACCOUNT = "123456789012"  # moto's default account
+
+
+@dataclass
+class Authorization:
+    action: str  # "dynamodb:GetItem"
+    resource: str  # an ARN
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    service: str
+    operation: str
+    presigned: bool
+    authorizations: list[Authorization]
+    unmapped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Call":
+        return cls(data["service"], data["operation"], data["presigned"],
+                   [Authorization(**a) for a in data["authorizations"]], data["unmapped"])
+
+
+def _table_arn(region: str, table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+             "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_SINGLE_TABLE = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
+                 "DescribeTable", "DescribeTimeToLive"}
+
+
+def _dynamodb(operation: str, params: dict[str, Any], region: str) -> list[Authorization]:
+    if operation in _SINGLE_TABLE:
+        return [Authorization(f"dynamodb:{operation}",
+                              _table_arn(region, params["TableName"], params.get("IndexName")))]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [Authorization(f"dynamodb:{operation}", _table_arn(region, table))
+                for table in params["RequestItems"]]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        found = []
+        for item in params["TransactItems"]:
+            (kind, body), = item.items()
+            found.append(Authorization(f"dynamodb:{_TRANSACT[kind]}",
+                                       _table_arn(region, body["TableName"])))
+        return found
+    raise KeyError(operation)
+
+
+def _s3(operation: str, params: dict[str, Any], secure: str) -> list[Authorization]:
+    context = {"aws:SecureTransport": secure}
+    bucket = params["Bucket"]
+
+    def obj(action: str, key: str) -> Authorization:
+        return Authorization(f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}", dict(context))
+
+    if operation in ("GetObject", "PutObject", "DeleteObject"):
+        return [obj(operation, params["Key"])]
+    if operation == "HeadObject":
+        return [obj("GetObject", params["Key"])]
+    if operation == "DeleteObjects":
+        return [obj("DeleteObject", entry["Key"]) for entry in params["Delete"]["Objects"]]
+    if operation in ("ListObjectsV2", "ListObjects"):
+        return [Authorization("s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                              {**context, "s3:prefix": params.get("Prefix", "")})]
+    if operation == "CopyObject":
+        source = params["CopySource"]
+        if isinstance(source, str):
+            source_bucket, _, source_key = source.lstrip("/").partition("/")
+        else:
+            source_bucket, source_key = source["Bucket"], source["Key"]
+        return [obj("PutObject", params["Key"]),
+                Authorization("s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key}",
+                              dict(context))]
+    raise KeyError(operation)
+
+
+def _kms(operation: str, params: dict[str, Any], region: str,
+         aliases: dict[str, str]) -> list[Authorization]:
+    if operation not in ("Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt"):
+        raise KeyError(operation)
+    key = params.get("KeyId")
+    if key is None:
+        raise KeyError(f"{operation} without KeyId")  # the code always names its key
+    context = {f"kms:EncryptionContext:{k}": v
+               for k, v in (params.get("EncryptionContext") or {}).items()}
+    return [Authorization(f"kms:{operation}", f"{region}|{key}", context)]
+
+
+class Recorder:
+    """Collects Calls while `recording` is true."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.recording = False
+
+    def handler(self, client: Any) -> Any:
+        service = client.meta.service_model.service_name
+        region = client.meta.region_name
+        secure = "true" if client.meta.endpoint_url.startswith("https://") else "false"
+
+        def before_parameter_build(params: dict[str, Any], model: Any,
+                                   context: dict[str, Any], **_: Any) -> None:
+            if not self.recording:
+                return
+            operation = model.name
+            presigned = bool(context.get("is_presign_request"))
+            try:
+                if service == "dynamodb":
+                    auths = _dynamodb(operation, params, region)
+                elif service == "s3":
+                    auths = _s3(operation, params, secure)
+                elif service == "kms":
+                    auths = _kms(operation, params, region, {})
+                else:
+                    raise KeyError(service)
+            except KeyError:
+                self.calls.append(Call(service, operation, presigned, [], unmapped=True))
+                return
+            self.calls.append(Call(service, operation, presigned, auths))
+
+        return before_parameter_build
+
+    @contextmanager
+    def installed(self) -> Iterator["Recorder"]:
+        original = botocore.session.Session.create_client
+        recorder = self
+
+        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+            client = original(session, *args, **kwargs)
+            client.meta.events.register("before-parameter-build", recorder.handler(client))
+            return client
+
+        with mock.patch.object(botocore.session.Session, "create_client", create_client):
+            yield self
+
+    @contextmanager
+    def on(self) -> Iterator[None]:
+        self.recording = True
+        try:
+            yield
+        finally:
+            self.recording = False

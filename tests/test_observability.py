@@ -48,7 +48,7 @@ def test_a_failing_request_counts_as_an_error(api, metrics_on, capsys, monkeypat
 
     def explode(*_: Any) -> None:
         raise RuntimeError("boom")
-    monkeypatch.setattr(users, "details", explode)
+    monkeypatch.setattr(users, "get", explode)
     user = api.post("/users", {"username": "obs", "password": "pw-obs-1"})["id"]
     capsys.readouterr()
     assert api.get(f"/users/{user}").status == 500

@@ -26,6 +26,7 @@ bench: install
 	$(PY) -m bench.security
 	$(PY) -m bench.messages
 	$(PY) -m bench.contention
+	$(PY) -m bench.realtime
 
 clean:
 	rm -rf $(VENV)

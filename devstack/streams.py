@@ -26,6 +26,7 @@ from typing import Any, Callable
 import boto3
 
 MAX_RETRIES = 2
+SHARDS_EVERY_S = 5.0  # how often the stream's shard list is read again
 log = logging.getLogger("devstack.streams")
 
 Invoke = Callable[[dict[str, Any], Any], Any]
@@ -66,7 +67,8 @@ class ShardReader:
         self.delivered = 0
 
     def step(self) -> bool:
-        """Read (when nothing is pending) and deliver one batch; True when it did work."""
+        """Read (when nothing is pending) and deliver one batch; True when it did work.
+        What a read returns beyond a batch, or a batch to retry, stays `pending`."""
         if not self.pending:
             if self.iterator is None:
                 return False
@@ -138,22 +140,27 @@ class StreamPump:
         streams = boto3.client("dynamodbstreams")
         stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         shards: dict[str, ShardReader] = {}
+        described = 0.0
         while not self.stopping.is_set():
             try:
-                for shard in streams.describe_stream(
-                        StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+                found = []
+                if time.monotonic() - described > SHARDS_EVERY_S:  # new shards are rare
+                    described = time.monotonic()
+                    found = streams.describe_stream(
+                        StreamArn=stream_arn)["StreamDescription"]["Shards"]
+                for shard in found:
                     if shard["ShardId"] not in shards:
                         reader = ShardReader(streams, stream_arn, shard["ShardId"], invoke,
                                              batch_size)
                         shards[shard["ShardId"]] = reader
                         self.readers.append(reader)
-                busy = False
                 for reader in shards.values():
-                    busy = reader.step() or busy
+                    reader.step()
+                backlog = any(reader.pending for reader in shards.values())
             except Exception:  # noqa: BLE001 - the pump outlives a moto hiccup
                 if self.stopping.is_set():
                     return
                 log.exception("stream pump of %s", table)
-                busy = False
-            if not busy:
+                backlog = False
+            if not backlog:  # one read per shard and interval, as Lambda polls
                 self.stopping.wait(self.interval)

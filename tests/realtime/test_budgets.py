@@ -89,3 +89,18 @@ def test_a_long_poll_answers_as_soon_as_an_entry_arrives(account, serialized_aws
     writer.join()
     assert [seq for seq, _ in answer.events] == [1]  # live: no COUNTERS
     assert time.monotonic() - started < 2
+
+
+def test_a_subscription_with_a_replay(account):
+    endpoint = "https://example.execute-api.us-east-1.amazonaws.com/api"
+    first = journal.reserve(account.id, 4).first
+    for seq in range(first, first + 4):
+        put_entry(account.id, seq, "EXISTS", {"mailbox": account.inbox, "uid": seq})
+    connections.opened("sub=", "*")
+    with counting() as log:
+        websockets.subscribe("sub=", account.id, 1, endpoint)
+    # the connection and the account, the subscription, the index shows it, the journal
+    # from 1, the COUNTERS; then subscribed + 3 entries + COUNTERS
+    assert log.by_operation() == {"GetItem": 2, "UpdateItem": 1, "Query": 2,
+                                  "BatchGetItem": 1}
+    assert log.by_operation("apigatewaymanagementapi") == {"PostToConnection": 5}

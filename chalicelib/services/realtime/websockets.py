@@ -40,6 +40,9 @@ from chalicelib import streams
 from chalicelib.streams import Change
 
 
+INDEX_TRIES = 20
+
+
 class ConnectionGone(NotFound):
     code, default_message = "ConnectionGone", "This connection is closed"
 
@@ -75,10 +78,25 @@ def subscribe(connection_id: str, user_id: str | None, last_id: Any, endpoint: s
     newest = int(users.get(user).journalSeq or 0)
     if not connections.subscribe(conn, user, newest):
         raise ConnectionGone()
+    _until_indexed(connection_id, user, newest, sleep)
     push.post(endpoint, connection_id, {"action": "subscribed", "user": user, "id": newest})
     after = parse_id(None if last_id is None else str(last_id))
     if after is not None:
         replay(connection_id, user, after, newest, endpoint, sleep)
+
+
+def _until_indexed(connection_id: str, user_id: str, since: int,
+                   sleep: Callable[[float], None]) -> None:
+    """Wait (at most about a second) until the stream handler's index, `byUser`, which
+    is eventually consistent, shows the subscription: entries numbered after `since`
+    are the handler's to post, and one it handled before seeing the subscription would
+    never reach this connection. Usually the first Query shows it."""
+    for _ in range(INDEX_TRIES):
+        if any(conn.id == connection_id and int(conn.since or 0) == since
+               for conn in connections.of_user(user_id)):
+            return
+        sleep(0.05)
+    logs.warning("subscription not yet in byUser", connection=connection_id)
 
 
 def replay(connection_id: str, user_id: str, after: int, newest: int, endpoint: str,

@@ -19,7 +19,6 @@ from chalicelib.services.realtime import updates
 
 bp = Blueprint(__name__)
 
-RETRY_MS = 500  # the poll already waited: reconnect at once
 EVENT_STREAM = Text(
     "text/event-stream",
     "The changes after `Last-Event-ID` (header or `lastEventId`), or from now on: one "
@@ -32,7 +31,7 @@ EVENT_STREAM = Text(
             '"thread":"65f0c0ffee0000000000cc03"}\nid: 7\n\nretry: 500\n\n')
 
 
-def event_stream(answer: updates.Poll) -> str:
+def event_stream(answer: updates.Poll, retry_ms: int) -> str:
     lines: list[str] = []
     last_id: int | None = None
     for seq, event in answer.events:
@@ -43,7 +42,7 @@ def event_stream(answer: updates.Poll) -> str:
         lines.append("")
     if last_id != answer.position:
         lines += [f"id: {answer.position}", ""]
-    lines += [f"retry: {RETRY_MS}", "", ""]
+    lines += [f"retry: {retry_ms}", "", ""]
     return "\n".join(lines)
 
 
@@ -59,5 +58,7 @@ def get_updates(params: UpdatesRef, ctx: RequestContext) -> Response:
     config = settings()
     answer = updates.poll(params.user, updates.parse_id(_last_event_id(params, ctx)),
                           wait_s=config.updates_wait_s, poll_s=config.updates_poll_s)
-    return Response(body=event_stream(answer), status_code=200, headers={
-        "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"})
+    return Response(body=event_stream(answer, config.updates_retry_ms), status_code=200,
+                    headers={
+                        "Content-Type": "text/event-stream; charset=utf-8",
+                        "Cache-Control": "no-cache"})

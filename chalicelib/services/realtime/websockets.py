@@ -17,9 +17,10 @@ Protocol (messages are JSON text frames):
   stream>}`; errors are `{"action": "error", "error", "code"}`;
 - `{"action": "unsubscribe"}` stops the entries; `{"action": "ping"}` answers `pong`.
 
-Delivery: each entry once per connection, in journal order within a stream batch;
-entries of different batches may cross (they are written out of order by concurrent
-writers), so a client orders by `id`.
+Delivery: each entry once per connection (twice after a stream batch failed and was
+retried), in journal order within a stream batch; entries of different batches may
+cross (they are written out of order by concurrent writers), so a client orders by
+`id`. A subscription answers once the stream handler can see it (`_until_indexed`).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import time
 from collections import defaultdict
 from typing import Any, Callable
 
-from chalicelib import logs
+from chalicelib import logs, streams
 from chalicelib.errors import DomainError, MissingPrivileges, NotFound
 from chalicelib.services import users
 from chalicelib.services.realtime import journal_reader, push
@@ -36,11 +37,9 @@ from chalicelib.services.realtime.updates import counters, parse_id, resync_even
 from chalicelib.store import connections
 from chalicelib.store.journal import NOOP
 from chalicelib.store.transact import API_BUDGET_S
-from chalicelib import streams
 from chalicelib.streams import Change
 
-
-INDEX_TRIES = 20
+INDEX_TRIES = 20  # Queries a subscription makes at most, 50 ms apart, to see itself indexed
 
 
 class ConnectionGone(NotFound):

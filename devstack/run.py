@@ -106,8 +106,9 @@ def main() -> int:
     _status("api", "ready", f"http://127.0.0.1:{args.port} (chalice local, {token_note})")
     from devstack import wsbridge
     bridge = wsbridge.launch(args.ws_port)
-    if not _wait_for_port(args.ws_port, bridge):
-        _status("ws", "failed", "the websocket bridge did not start (see its output above)")
+    if bridge is None or not _wait_for_port(args.ws_port, bridge):
+        _status("ws", "failed", f"the websocket bridge did not start on port {args.ws_port} "
+                                "(in use? set WS_PORT; or see its output above)")
     else:
         _status("ws", "ready", f"ws://127.0.0.1:{args.ws_port} (websocket bridge; "
                                "journal stream pumped to the app's handlers)")

@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -190,14 +191,18 @@ def management_handler(bridge: Bridge) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def launch(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start the bridge (and stream pump) as a child process of devstack/run.py."""
+def launch(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes] | None:
+    """Start the bridge (and stream pump) as a child process of devstack/run.py; None
+    when something else already listens on `port`."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None
     return subprocess.Popen([sys.executable, "-m", "devstack.wsbridge", "--port", str(port)],
                             cwd=ROOT, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"})
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None and process.poll() is None:
         process.terminate()  # SIGTERM: handled even where SIGINT is ignored
         try:
             process.wait(timeout=10)

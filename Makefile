@@ -27,6 +27,7 @@ bench: install
 	$(PY) -m bench.messages
 	$(PY) -m bench.contention
 	$(PY) -m bench.coldstart
+	$(PY) -m bench.realtime
 
 clean:
 	rm -rf $(VENV)

@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import logs, observability
+from chalicelib import logs, observability, streams
 from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
-                            users)
+                            updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,7 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, openapi.bp):
+                  messages.bp, archive.bp, updates.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -126,3 +126,37 @@ def sweep_mail_bucket(event: Any) -> dict[str, int]:
               deleted=report.deleted, uploads=report.uploads_deleted)
     return {"folders": report.folders_seen, "candidates": report.candidates,
             "deleted": report.deleted}
+
+
+# The updates channel's push side (chalicelib/services/realtime): websockets, and the
+# journal table's stream feeding them. Chalice wants websocket handlers on the app
+# itself, not on a blueprint.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_connect()
+def websocket_connect(event: Any) -> Response:
+    from chalicelib.api import websocket
+    return websocket.on_connect(event)
+
+
+@app.on_ws_message()
+def websocket_message(event: Any) -> Response:
+    from chalicelib.api import websocket
+    return websocket.on_message(event)
+
+
+@app.on_ws_disconnect()
+def websocket_disconnect(event: Any) -> Response:
+    from chalicelib.api import websocket
+    return websocket.on_disconnect(event)
+
+
+@app.on_dynamodb_record(stream_arn=streams.placeholder_arn("journal"), batch_size=100,
+                        starting_position="LATEST", name="journal_stream")
+def journal_stream(event: Any) -> dict[str, Any]:
+    """New journal entries to the websocket subscribers of their account; the records
+    that failed are reported for retry (partial batch response)."""
+    from chalicelib.services.realtime import websockets  # noqa: F401 - registers its handler
+    with logs.bound(job="journal-stream"):
+        return streams.dispatch(event.to_dict())

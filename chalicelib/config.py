@@ -61,6 +61,14 @@ class Settings:
     mobileconfig_sign_chain: str
     service_name: str
     user_token_ttl: int
+    # The updates channel (services/realtime): how long a long-poll of
+    # GET /users/{user}/updates waits for news, how often it reads the journal while it
+    # waits, the reconnection delay it advises, and where websocket messages are posted
+    # (the stage's management API).
+    updates_wait_s: float
+    updates_poll_s: float
+    updates_retry_ms: int
+    websocket_endpoint: str
 
     @property
     def is_local(self) -> bool:
@@ -107,6 +115,10 @@ def settings() -> Settings:
         mobileconfig_sign_chain=env.get("MOBILECONFIG_SIGN_CHAIN", ""),
         service_name=env.get("SERVICE_NAME", "WildDuck Mail"),
         user_token_ttl=int(env.get("USER_TOKEN_TTL", str(24 * 3600))),
+        updates_wait_s=min(25.0, max(0.0, float(env.get("UPDATES_WAIT_S", "20")))),
+        updates_poll_s=max(0.05, float(env.get("UPDATES_POLL_S", "2"))),
+        updates_retry_ms=max(0, int(env.get("UPDATES_RETRY_MS", "500"))),
+        websocket_endpoint=env.get("WEBSOCKET_ENDPOINT", ""),
     ), env)
 
 

@@ -58,6 +58,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "0")))
+    parser.add_argument("--ws-port", type=int, default=int(os.environ.get("WS_PORT", "8081")))
     args = parser.parse_args()
 
     stage_env = _stage_env("local")
@@ -103,6 +104,14 @@ def main() -> int:
     token_note = "access token required" if stage_env.get("ACCESS_TOKEN") or \
         os.environ.get("ACCESS_TOKEN") else "no access token (loopback only)"
     _status("api", "ready", f"http://127.0.0.1:{args.port} (chalice local, {token_note})")
+    from devstack import wsbridge
+    bridge = wsbridge.launch(args.ws_port)
+    if bridge is None or not _wait_for_port(args.ws_port, bridge):
+        _status("ws", "failed", f"the websocket bridge did not start on port {args.ws_port} "
+                                "(in use? set WS_PORT; or see its output above)")
+    else:
+        _status("ws", "ready", f"ws://127.0.0.1:{args.ws_port} (websocket bridge; "
+                               "journal stream pumped to the app's handlers)")
     _status("stack", "running", "press Ctrl-C to stop")
 
     stopping = False
@@ -117,6 +126,7 @@ def main() -> int:
         while not stopping and api.poll() is None:
             time.sleep(0.3)
     finally:
+        wsbridge.stop(bridge)
         if api.poll() is None:
             api.send_signal(signal.SIGINT)
             try:

@@ -23,6 +23,8 @@ os.environ.update({
     "KMS_KEY_ID": "alias/wildduck-test",
     "DEFAULT_DOMAIN": "example.com",
     "PASSWORD_HASH_PROFILE": "fast",
+    "UPDATES_WAIT_S": "0.5",  # an updates long-poll with nothing new answers quickly
+    "UPDATES_POLL_S": "0.1",
 })
 os.environ.pop("ACCESS_TOKEN", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -5,6 +5,7 @@ test (in-process, end to end, benchmarks' checks) imports them from one place.
 """
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,3 +76,41 @@ def upload_raw(api: Any, account: Account, raw: bytes, box: str | None = None,
                query: str = "") -> Any:
     path = account.messages(box) + (f"?{query}" if query else "")
     return api.call("POST", path, raw=raw, headers={"content-type": "message/rfc822"})
+
+
+@dataclass
+class ServerEvent:
+    """One dispatched EventSource event: its data (parsed JSON) and the last event id
+    in force when it was dispatched, as a browser's EventSource reports them."""
+
+    data: Any
+    last_id: str
+
+
+def parse_event_stream(text: str) -> tuple[list[ServerEvent], str | None, int | None]:
+    """Parse `text/event-stream` as an EventSource does: the events dispatched, the last
+    event id at the end (None if never set) and the `retry:` hint."""
+    events: list[ServerEvent] = []
+    last_id: str | None = None
+    pending_id: str | None = None
+    data: list[str] = []
+    retry: int | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line == "":
+            if pending_id is not None:
+                last_id = pending_id
+            if data:
+                events.append(ServerEvent(json.loads("\n".join(data)), last_id or ""))
+            data = []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name == "id":
+            pending_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+    return events, last_id, retry

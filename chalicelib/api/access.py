@@ -71,6 +71,29 @@ def check_access(request: Any) -> None:
     request.context["principal"] = _user_principal(request, token)
 
 
+def websocket_principal(token: str | None) -> str:
+    """Who opens a websocket: `*` for the deployment token (or nobody, on an open local
+    stage), else the user id of a live user token, which may follow only its account."""
+    config = settings()
+    expected = config.access_token
+    if not expected and not config.is_local:
+        raise ServiceUnavailable("ACCESS_TOKEN is not configured for this stage")
+    if token is None:
+        if expected:
+            raise InvalidToken()
+        return "*"
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return "*"
+    if not tokens.looks_like_token(token):
+        raise InvalidToken()
+    principal = tokens.identify(token)
+    if principal.pending_2fa:
+        raise MissingPrivileges("Check the second factor with this token first")
+    if principal.temporary:
+        raise MissingPrivileges("Set a new password with this token first")
+    return principal.user
+
+
 def _user_principal(request: Any, token: str) -> tokens.UserToken:
     if not tokens.looks_like_token(token):
         raise InvalidToken()

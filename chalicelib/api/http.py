@@ -40,7 +40,17 @@ class Binary:
     description: str
 
 
-Answer = type[BaseModel] | Binary | None
+@dataclass(frozen=True)
+class Text:
+    """A text answer that is not JSON (the updates stream): its media type, what it
+    holds, and an example for the document."""
+
+    media_type: str
+    description: str
+    example: str = ""
+
+
+Answer = type[BaseModel] | Binary | Text | None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pydantic_core import core_schema
 
 from chalicelib import validation
 from chalicelib.api import responses as r
-from chalicelib.api.http import RAW_TYPE, ROUTES, Binary, RouteSpec, endpoint, json_response
+from chalicelib.api.http import (RAW_TYPE, ROUTES, Binary, RouteSpec, Text, endpoint,
+                                 json_response)
 from chalicelib.schemas import common, messages
 
 REF = "#/components/schemas/{model}"
@@ -157,6 +158,11 @@ def _success(spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
                     "headers": {**request_id, "Location": {"schema": {"type": "string"},
                                                            "required": True}}},
         }
+    if isinstance(answer, Text):
+        content = {"schema": {"type": "string"}, **({"example": answer.example}
+                                                     if answer.example else {})}
+        return {"200": {"description": answer.description, "headers": request_id,
+                        "content": {answer.media_type: content}}}
     if isinstance(answer, type) and issubclass(answer, BaseModel):
         schema = schemas.model(answer)
     else:  # a union of models

@@ -37,7 +37,7 @@ from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, TaskItem
-from chalicelib.store.transact import MAX_ITEMS, chunked, run
+from chalicelib.store.transact import API_BUDGET_S, MAX_ITEMS, budget, chunked, run
 from chalicelib.store.users import UserItem
 
 SWEEP_CANDIDATE = "sweep-candidate"
@@ -86,7 +86,10 @@ def expire_messages(limit: int = 500, now: float | None = None) -> int:
     deleted = 0
     for item in store.due(now_ms, limit):
         try:
-            archive.delete(item.user, item.mailbox, int(item.uid))
+            # It claims a journal number: a request's budget, which the journal
+            # readers' gap rule counts on (services/realtime/journal_reader.py).
+            with budget(API_BUDGET_S):
+                archive.delete(item.user, item.mailbox, int(item.uid))
             deleted += 1
         except (MessageNotFound, NoSuchMailbox, UserNotFound):
             continue  # moved, deleted or purged since the index was read

@@ -123,3 +123,12 @@ def reserved(user_id: str, count: int) -> Iterator[Reservation | None]:
     finally:
         if reservation is not None:
             release(reservation, committed)
+
+
+def page_from(user_id: str, first: int, limit: int) -> tuple[list[JournalItem], bool]:
+    """Entries numbered `first` and above, oldest first: one consistent Query of at most
+    `limit` items; True when the partition may hold more."""
+    result = JournalItem.query(user_id, JournalItem.seq >= first, consistent_read=True,
+                               limit=limit)
+    items = list(result)
+    return items, result.last_evaluated_key is not None

@@ -39,6 +39,14 @@ def get(user: str, mailbox_id: str) -> MailboxItem | None:
         return None
 
 
+def counters_of(user: str, mailbox_ids: list[str]) -> list[MailboxItem]:
+    """The mailboxes of `user` among `mailbox_ids` that exist, with their counters: one
+    BatchGetItem per 100 ids (consistent; ids of deleted mailboxes are left out)."""
+    keys = [(user, mailbox_id) for mailbox_id in dict.fromkeys(mailbox_ids)]
+    return list(MailboxItem.batch_get(keys, consistent_read=True,
+                                      attributes_to_get=["user", "id", "total", "unseen"]))
+
+
 def list_for_user(user: str) -> list[MailboxItem]:
     """All mailboxes of a user: one Query (paginated by DynamoDB only past 1 MB).
 

@@ -45,7 +45,8 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in _INHERITED}
-    env.update({"PORT": str(port), "ACCESS_TOKEN": TOKEN, **(extra_env or {})})
+    env.update({"PORT": str(port), "WS_PORT": str(free_port()), "ACCESS_TOKEN": TOKEN,
+                **(extra_env or {})})
     process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)  # a group of its own, to kill if stuck
@@ -55,12 +56,13 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         lines.append(line)
-        if "[api    ] ready" in line or process.poll() is not None:
-            break
-    if not any("[api    ] ready" in line for line in lines):
+        if "[stack  ] running" in line or process.poll() is not None:
+            break  # every component is up (the websocket bridge starts after the API)
+    if not any("[stack  ] running" in line for line in lines):
         _kill_group(process.pid)
         raise AssertionError("".join(lines) + "".join(process.stdout))
     assert any("[tables ] ready" in line for line in lines)
+    assert any("[api    ] ready" in line for line in lines)
     drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     drain.start()
     try:

@@ -21,9 +21,18 @@ Grants and why (tests/infra/test_policy.py proves the main flow needs nothing mo
   would bring the 403 back.
 - SecretsKey: Encrypt/Decrypt on the stage's key, only under the `purpose: totp`
   encryption context the code always sends.
-- Streams (once a function reads a DynamoDB stream): the four read actions on that
-  table's streams. Websockets (once the template has a websocket API): posting to its
-  connections. FailedInvocations: where asynchronous and stream failures go.
+- Streams (for each function that reads a DynamoDB stream, the journal's today): the
+  four actions Lambda's event source mapping reads a stream with (it reads with the
+  function's role), on that stream's ARN (`Fn::GetAtt <Table>.StreamArn`) only, not on
+  the table's other streams nor on any other table's. A stream that is replaced gets a
+  new ARN, and the same deployment updates the grant and the event source to it.
+- Websockets (once the template has a websocket API): `execute-api:ManageConnections`
+  to POST to connections of this stack's websocket API at the stage's own stage name
+  only (`<api>/<ApiStage>/POST/@connections/*`). The code only posts: a connection that
+  is gone is forgotten in the connections table, never read (GET) or closed (DELETE)
+  through the management API, so those are not granted.
+- FailedInvocations: where asynchronous and stream failures go (Lambda sends with the
+  function's role).
 - Logs: streams and events in the functions' own log groups (created by the template,
   so no CreateLogGroup).
 - Tracing: X-Ray segments; X-Ray has no resource-level permissions, so it is `*`.
@@ -84,12 +93,12 @@ def _statement(sid: str, actions: list[str], resources: list[Any],
     return statement
 
 
-def _stream_resource(stream: Any) -> Any:
-    """The stream ARN as given, widened to all of the table's streams: a table's stream
-    ARN changes when the stream is re-enabled, and the grant should survive that."""
-    if isinstance(stream, dict) and "Fn::GetAtt" in stream:
-        table = stream["Fn::GetAtt"][0]
-        return {"Fn::Sub": "${%s.Arn}/stream/*" % table}
+def _stream_resource(function: str, stream: Any) -> Any:
+    """The stream's ARN as the event names it: infra/production.py has made it a table's
+    `StreamArn` (a literal ARN here would grant a name, not this stack's resource)."""
+    if not (isinstance(stream, dict) and list(stream) == ["Fn::GetAtt"]
+            and stream["Fn::GetAtt"][1] == "StreamArn"):
+        raise ValueError(f"{function}: stream {stream!r} is not a table's StreamArn")
     return stream
 
 
@@ -111,8 +120,8 @@ def stage_policy(template: Template) -> dict[str, Any]:
                    {"StringEquals": {"kms:EncryptionContext:purpose": "totp"}}),
     ]
     streams = []
-    for _, _, stream in stream_sources(template):
-        resource = _stream_resource(stream)
+    for function, _, stream in stream_sources(template):
+        resource = _stream_resource(function, stream)
         if resource not in streams:
             streams.append(resource)
     if streams:
@@ -120,12 +129,8 @@ def stage_policy(template: Template) -> dict[str, Any]:
     if WEBSOCKET_API in resources:
         statements.append(_statement(
             "Websockets", ["execute-api:ManageConnections"],
-            [{"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
-                         "${AWS::AccountId}:${%s}/*/POST/@connections/*" % WEBSOCKET_API},
-             {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
-                         "${AWS::AccountId}:${%s}/*/DELETE/@connections/*" % WEBSOCKET_API},
-             {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
-                         "${AWS::AccountId}:${%s}/*/GET/@connections/*" % WEBSOCKET_API}]))
+            [{"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                         "${%s}/${ApiStage}/POST/@connections/*" % WEBSOCKET_API}]))
     statements.append(_statement("FailedInvocations", ["sqs:SendMessage"],
                                  [{"Fn::GetAtt": [FAILURES, "Arn"]}]))
     statements.append(_statement(

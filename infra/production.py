@@ -15,8 +15,13 @@ remembering to add it (docs/operations.md lists them):
   metrics settings, Errors and Throttles alarms, and the stage policy on its role;
 - scheduled functions: failures go to the FailedInvocations queue (no blind retry: the
   next run picks the work up), and an alarm fires when the job stops running;
-- stream functions: bisect on error, bounded retries, failed batches to the queue, an
-  iterator-age alarm;
+- stream functions: the event source reads the stream of the template's own table (the
+  placeholder ARN the app declares is replaced by that table's `StreamArn`), reports
+  failed records one by one (`streams.dispatch` answers Lambda's partial batch
+  response), bisects on error, retries a bounded number of times, sends failed batches
+  to the queue; an iterator-age alarm;
+- websocket APIs: every function gets the management endpoint of the stage's websocket
+  API as `WEBSOCKET_ENDPOINT` (its grant is infra/policy.py's);
 - every table: an alarm on throttled reads or writes.
 """
 from __future__ import annotations
@@ -25,7 +30,8 @@ import copy
 import re
 from typing import Any
 
-from infra.policy import (FAILURES, functions, log_group_id, stage_policy, stream_sources)
+from infra.policy import (FAILURES, WEBSOCKET_API, functions, log_group_id, stage_policy,
+                          stream_sources)
 from infra.stages import Stage
 
 Template = dict[str, Any]
@@ -142,20 +148,90 @@ def _scheduled(template: Template, name: str) -> None:
         period=window, threshold=1, comparison="LessThanThreshold", missing="breaching")
 
 
-def _streams(template: Template) -> None:
+def _table_named(template: Template, stage: Stage, physical: str) -> str | None:
+    """The logical id of the table whose name (`${TablePrefix}<name>`) is `physical`."""
+    for name, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::DynamoDB::Table":
+            continue
+        table_name = resource["Properties"].get("TableName")
+        if isinstance(table_name, dict) and set(table_name) == {"Fn::Sub"} and isinstance(
+                table_name["Fn::Sub"], str):
+            table_name = table_name["Fn::Sub"].replace("${TablePrefix}", stage.table_prefix)
+        if table_name == physical:
+            return name
+    return None
+
+
+def _stream_of(template: Template, stage: Stage, function: str, stream: Any) -> Any:
+    """The event's stream as the table's `StreamArn`. The app declares a handler with a
+    literal ARN naming the table (chalicelib/streams.placeholder_arn): chalice writes it
+    as given, and it is only known once the table exists, so it becomes a reference to
+    the table of this stack with that name; a stream of anything else is refused."""
     resources = template["Resources"]
-    for name, event_name, _ in stream_sources(template):
+    if isinstance(stream, str):
+        match = re.fullmatch(r"arn:[^:]+:dynamodb:[^:]*:[^:]*:table/([^/]+)/stream/.+", stream)
+        table = _table_named(template, stage, match.group(1)) if match else None
+        if table is None:
+            raise ValueError(f"{function}: reads the stream {stream!r}, which is not the "
+                             "stream of a table of this template")
+        stream = {"Fn::GetAtt": [table, "StreamArn"]}
+    if not (isinstance(stream, dict) and list(stream) == ["Fn::GetAtt"]
+            and stream["Fn::GetAtt"][1] == "StreamArn"):
+        raise ValueError(f"{function}: expected a table's StreamArn, got {stream!r}")
+    table = stream["Fn::GetAtt"][0]
+    if "StreamSpecification" not in resources.get(table, {}).get("Properties", {}):
+        raise ValueError(f"{function}: {table} has no stream (StreamSpecification)")
+    return stream
+
+
+def _streams(template: Template, stage: Stage) -> None:
+    resources = template["Resources"]
+    failures = {"Fn::GetAtt": [FAILURES, "Arn"]}
+    for name, event_name, stream in stream_sources(template):
         props = resources[name]["Properties"]["Events"][event_name]["Properties"]
+        props["Stream"] = _stream_of(template, stage, name, stream)
+        # Every stream handler answers through streams.dispatch: Lambda's partial batch
+        # response, so one failed record is retried without the ones before it.
+        props["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
         props.setdefault("BisectBatchOnFunctionError", True)
         props.setdefault("MaximumRetryAttempts", 5)
         props.setdefault("MaximumRecordAgeInSeconds", 3600)
-        props.setdefault("DestinationConfig", {"OnFailure": {
-            "Destination": {"Fn::GetAtt": [FAILURES, "Arn"]}}})
+        # The policy lets the functions send to this queue only.
+        destination = props.setdefault("DestinationConfig", {"OnFailure": {
+            "Destination": failures}})
+        if destination != {"OnFailure": {"Destination": failures}}:
+            raise ValueError(f"{name}: failed stream batches go to {FAILURES}, not "
+                             f"{destination!r}")
         resources[f"{name}IteratorAgeAlarm"] = _alarm(
             f"{_kebab(name)}-iterator-age",
             f"{name} is over a minute behind its stream.", "AWS/Lambda", "IteratorAge",
             [{"Name": "FunctionName", "Value": {"Ref": name}}], statistic="Maximum",
             threshold=60000, comparison="GreaterThanThreshold")
+
+
+def _websockets(template: Template, stage: Stage) -> None:
+    """The websocket API's management endpoint in every function's environment, as the
+    stage policy is every function's: the message handler posts its answers and replays,
+    the journal stream's handler its fan-out, and whichever function posts next needs no
+    fragment of its own. Named through the `ApiStage` parameter, not a reference to the
+    stage resource: the stage depends on the deployment, the deployment on the routes,
+    the routes on the functions, so a function referring to the stage would be a
+    circular dependency (chalice names its websocket stage after api_gateway_stage,
+    which `ApiStage` is pinned to; checked here)."""
+    resources = template["Resources"]
+    if WEBSOCKET_API not in resources:
+        return
+    stage_name = resources.get(f"{WEBSOCKET_API}Stage", {}).get("Properties", {}).get(
+        "StageName")
+    if stage_name != stage.api_stage:
+        raise ValueError(f"{WEBSOCKET_API}Stage is {stage_name!r}, expected the stage's "
+                         f"api_gateway_stage {stage.api_stage!r}")
+    endpoint = {"Fn::Sub": "https://${%s}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+                           "${ApiStage}" % WEBSOCKET_API}
+    for name in functions(template):
+        variables = resources[name]["Properties"].setdefault("Environment", {}).setdefault(
+            "Variables", {})
+        variables["WEBSOCKET_ENDPOINT"] = endpoint
 
 
 def _table_alarms(template: Template) -> None:
@@ -202,7 +278,8 @@ def harden(template: Template, stage: Stage) -> Template:
     for name in functions(result):
         _function_basics(result, name, stage)
         _scheduled(result, name)
-    _streams(result)
+    _streams(result, stage)
+    _websockets(result, stage)
     _retain_state(result)
     _table_alarms(result)
     _roles(result, stage)

@@ -1,7 +1,7 @@
 """The packaged production template: linted clean, stateful resources kept, every
-function observed, secrets from Secrets Manager, names pinned to the stage; and the
-per-resource rules applied to kinds the app does not have yet (stream handlers,
-websockets), so issue 9's handlers get them when they land.
+function observed, secrets from Secrets Manager, names pinned to the stage; the journal
+stream's handler and the websocket handlers get their event source settings, endpoint,
+alarms and exactly the scoped grants they need from the per-resource rules.
 """
 from __future__ import annotations
 
@@ -97,8 +97,10 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
     template = packaged_template("prod")
     resources = template["Resources"]
     functions = _of_type(template, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "PurgeDeletedMailboxes", "ExpireMessages",
-                              "PurgeDeletedUsers", "SweepMailBucket"}
+    scheduled = {"PurgeDeletedMailboxes", "ExpireMessages", "PurgeDeletedUsers",
+                 "SweepMailBucket"}
+    assert set(functions) == {"APIHandler", "WebsocketConnect", "WebsocketMessage",
+                              "WebsocketDisconnect", "JournalStream", *scheduled}
     for name, function in functions.items():
         props = function["Properties"]
         group = resources[f"{name}LogGroup"]["Properties"]
@@ -108,11 +110,14 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
         for alarm in ("ErrorsAlarm", "ThrottlesAlarm"):
             assert resources[f"{name}{alarm}"]["Properties"]["AlarmActions"] == [
                 {"Ref": "AlarmTopic"}]
-        if name != "APIHandler":
+        if name in scheduled:
             invoke = props["EventInvokeConfig"]
             assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
                 "Fn::GetAtt": ["FailedInvocations", "Arn"]}
             assert f"{name}NotRunningAlarm" in resources
+        else:  # invoked synchronously (API Gateway) or by an event source mapping
+            assert "EventInvokeConfig" not in props and f"{name}NotRunningAlarm" not in resources
+    assert "JournalStreamIteratorAgeAlarm" in resources
 
 
 def test_the_api_has_access_logs_throttling_tracing_and_alarms() -> None:
@@ -135,57 +140,124 @@ def test_schedule_periods() -> None:
     assert schedule_seconds("cron(0 3 * * ? *)") is None
 
 
-def _future_template() -> dict[str, Any]:
-    """The prod template plus what issue 9's stream and websocket handlers will add, as
-    chalice generates them (checked against chalice 1.34's output)."""
+STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+                  "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+
+
+def test_the_journal_stream_reads_its_table_and_hands_failures_to_the_queue() -> None:
+    template = packaged_template("prod")
+    resources = template["Resources"]
+    events = resources["JournalStream"]["Properties"]["Events"]
+    (source,) = [event["Properties"] for event in events.values()
+                 if event["Type"] == "DynamoDB"]
+    # the app declares a placeholder ARN; the rule makes it this stack's table's stream
+    assert source["Stream"] == {"Fn::GetAtt": ["JournalTable", "StreamArn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["BisectBatchOnFunctionError"] is True
+    assert source["MaximumRetryAttempts"] == 5
+    assert source["MaximumRecordAgeInSeconds"] == 3600
+    assert source["DestinationConfig"] == {"OnFailure": {
+        "Destination": {"Fn::GetAtt": ["FailedInvocations", "Arn"]}}}
+    alarm = resources["JournalStreamIteratorAgeAlarm"]["Properties"]
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"]) == (
+        "IteratorAge", "Maximum", 60000)
+    # one failure queue for the stack: the one the alarm watches and the policy names
+    assert list(_of_type(template, "AWS::SQS::Queue")) == ["FailedInvocations"]
+
+
+def test_functions_post_to_the_stage_of_their_own_websocket_api() -> None:
+    template = packaged_template("prod")
+    stage = template["Resources"]["WebsocketAPIStage"]["Properties"]["StageName"]
+    assert stage == load("prod").api_stage
+    endpoint = {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}."
+                           "${AWS::URLSuffix}/${ApiStage}"}
+    for name, function in _of_type(template, "AWS::Serverless::Function").items():
+        assert function["Properties"]["Environment"]["Variables"][
+            "WEBSOCKET_ENDPOINT"] == endpoint, name
+
+
+def test_stream_and_websocket_handlers_get_exactly_the_scoped_grants_they_need() -> None:
+    """The journal stream's handler and the websocket handlers: stream reads on the
+    journal's stream only, posts to connections of this stack's websocket API at its
+    own stage only, failed batches to the stack's queue only; all from the stage policy,
+    with no separate policy resource that could grant more."""
+    template = packaged_template("prod")
+    resources = template["Resources"]
+    assert _of_type(template, "AWS::IAM::Policy") == {}
+    for function in ("JournalStream", "WebsocketConnect", "WebsocketMessage",
+                     "WebsocketDisconnect"):
+        assert "DependsOn" not in resources[function]
+        role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+        (policy,) = resources[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == stage_policy(template)
+        by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        assert by_sid["Streams"]["Action"] == STREAM_ACTIONS
+        assert by_sid["Streams"]["Resource"] == [{"Fn::GetAtt": ["JournalTable", "StreamArn"]}]
+        assert by_sid["Websockets"]["Action"] == ["execute-api:ManageConnections"]
+        assert by_sid["Websockets"]["Resource"] == [{"Fn::Sub": (
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+            "${WebsocketAPI}/${ApiStage}/POST/@connections/*")}]
+        assert by_sid["FailedInvocations"] == {
+            "Sid": "FailedInvocations", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+            "Resource": [{"Fn::GetAtt": ["FailedInvocations", "Arn"]}]}
+        # no other statement grants any of it
+        for sid, statement in by_sid.items():
+            if sid not in ("Streams", "Websockets", "FailedInvocations"):
+                assert not any(action.startswith(("execute-api:", "sqs:"))
+                               or action in STREAM_ACTIONS
+                               for action in statement["Action"]), sid
+
+
+def _with_stream_handler(stream: Any) -> dict[str, Any]:
+    """The packaged template plus chalice's output for one more stream handler reading
+    `stream` (chalice writes the ARN given in the code as it is), with harden()'s
+    additions removed so that it can run again."""
     template = copy.deepcopy(packaged_template("prod"))
     resources = template["Resources"]
-    base = copy.deepcopy(resources["ExpireMessages"])
-    base["Properties"].pop("Events")
-    for key in ("EventInvokeConfig", "LoggingConfig"):
-        base["Properties"].pop(key)
-    stream = copy.deepcopy(base)
-    stream["Properties"]["Handler"] = "app.on_journal"
-    stream["Properties"]["Role"] = {"Fn::GetAtt": ["OnJournalRole", "Arn"]}
-    stream["Properties"]["Events"] = {"OnJournalDynamodbEventSource": {
-        "Type": "DynamoDB", "Properties": {
-            "Stream": {"Fn::GetAtt": ["JournalTable", "StreamArn"]}, "BatchSize": 100,
-            "StartingPosition": "LATEST", "MaximumBatchingWindowInSeconds": 0}}}
-    resources["OnJournal"] = stream
-    resources["OnJournalRole"] = copy.deepcopy(resources["ExpireMessagesRole"])
-    resources["WebsocketAPI"] = {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
-        "Name": "wildduck-api-prod-websocket-api", "ProtocolType": "WEBSOCKET",
-        "RouteSelectionExpression": "$request.body.action"}}
-    # harden() runs on chalice's output; drop what it added so it can run again
     for name in [k for k in resources if k.endswith(("Alarm", "LogGroup"))
                  and k not in ("Api5xxAlarm", "Api4xxAlarm", "ApiLatencyAlarm",
                                "FailedInvocationsAlarm")]:
         del resources[name]
+    handler = copy.deepcopy(resources["JournalStream"])
+    handler["Properties"].pop("LoggingConfig")
+    handler["Properties"]["Handler"] = "app.index_messages"
+    handler["Properties"]["Role"] = {"Fn::GetAtt": ["IndexMessagesRole", "Arn"]}
+    handler["Properties"]["Events"] = {"IndexMessagesDynamodbEventSource": {
+        "Type": "DynamoDB", "Properties": {"Stream": stream, "BatchSize": 100,
+                                           "StartingPosition": "LATEST"}}}
+    resources["IndexMessages"] = handler
+    resources["IndexMessagesRole"] = copy.deepcopy(resources["JournalStreamRole"])
     return template
 
 
-def test_stream_and_websocket_handlers_get_grants_alarms_and_failure_handling() -> None:
-    hardened = harden(_future_template(), load("prod"))
-    resources = hardened["Resources"]
-    source = resources["OnJournal"]["Properties"]["Events"]["OnJournalDynamodbEventSource"][
-        "Properties"]
+def test_a_new_stream_handler_gets_its_tables_stream_rules_and_grant() -> None:
+    placeholder = ("arn:aws:dynamodb:us-east-1:000000000000:table/wildduck-prod-messages/"
+                   "stream/latest")
+    resources = harden(_with_stream_handler(placeholder), load("prod"))["Resources"]
+    source = resources["IndexMessages"]["Properties"]["Events"][
+        "IndexMessagesDynamodbEventSource"]["Properties"]
+    assert source["Stream"] == {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["FailedInvocations", "Arn"]}
-    assert source["BisectBatchOnFunctionError"] is True and source["MaximumRetryAttempts"] == 5
-    assert resources["OnJournalIteratorAgeAlarm"]["Properties"]["MetricName"] == "IteratorAge"
-    assert "OnJournalLogGroup" in resources
-    policy = resources["OnJournalRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert by_sid["Streams"]["Resource"] == [{"Fn::Sub": "${JournalTable.Arn}/stream/*"}]
-    assert by_sid["Websockets"]["Action"] == ["execute-api:ManageConnections"]
-    assert all("${WebsocketAPI}" in r["Fn::Sub"] for r in by_sid["Websockets"]["Resource"])
-    # the API's role gets the same document: one policy per stage
-    assert resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"] == policy
+    assert {"IndexMessagesIteratorAgeAlarm", "IndexMessagesLogGroup",
+            "IndexMessagesErrorsAlarm"} <= set(resources)
+    policy = resources["IndexMessagesRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    streams = next(s for s in policy["Statement"] if s["Sid"] == "Streams")
+    assert streams["Resource"] == [{"Fn::GetAtt": ["MessagesTable", "StreamArn"]},
+                                   {"Fn::GetAtt": ["JournalTable", "StreamArn"]}]
 
 
-def test_without_streams_or_websockets_there_are_no_such_grants() -> None:
-    sids = {s["Sid"] for s in stage_policy(packaged_template("prod"))["Statement"]}
-    assert not sids & {"Streams", "Websockets", "Mail"}
+@pytest.mark.parametrize("stream", [
+    # another stage's table, a table this stack does not have, a table without a stream
+    "arn:aws:dynamodb:us-east-1:000000000000:table/wildduck-dev-journal/stream/latest",
+    "arn:aws:dynamodb:us-east-1:000000000000:table/wildduck-prod-other/stream/latest",
+    {"Fn::GetAtt": ["UsersTable", "StreamArn"]},
+])
+def test_a_stream_handler_of_anything_but_a_streamed_table_of_the_stack_is_refused(
+        stream: Any) -> None:
+    with pytest.raises(ValueError, match="IndexMessages"):
+        harden(_with_stream_handler(stream), load("prod"))
 
 
 def test_a_grant_added_to_the_chalice_policy_file_stops_packaging(tmp_path: Path,

@@ -1,10 +1,13 @@
-"""The main flow of the API and every scheduled job, run as a deployed stage against
-moto, with every AWS request recorded: `python -m tests.infra.flow --stage prod`.
+"""The main flow of the API, the updates channel and every scheduled job, run as a
+deployed stage against moto, with every AWS request recorded:
+`python -m tests.infra.flow --stage prod`.
 
 Runs in a process of its own because the stage's names (tables `wildduck-prod-*`, its
 bucket, its key alias) and its secrets must be in the environment before anything
 imports the app (PynamoDB binds table names when the models are created). Writes one
-JSON document to `--out`: the recorded calls and the KMS key ARN of the stage's alias.
+JSON document to `--out`: the recorded calls, the KMS key ARN of the stage's alias, the
+websocket API id the functions post to and the stream label of each table with a stream
+(what the template's references resolve to in this account).
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from typing import Any
 from infra.stages import load
 
 ACCESS_TOKEN = "flow-access-token-0123456789"
+# The id API Gateway would give the stack's websocket API (10 characters, as its ids).
+WEBSOCKET_API_ID = "flowws0001"
+REGION = "us-east-1"
 
 
 def _environment(stage_name: str) -> None:
@@ -28,7 +34,12 @@ def _environment(stage_name: str) -> None:
         "ACCESS_TOKEN": ACCESS_TOKEN, "CURSOR_SECRET": "flow-cursor-secret-" + "c" * 32,
         "PASSWORD_HASH_PROFILE": "fast", "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+        "AWS_DEFAULT_REGION": REGION, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        # As the template sets it: the stage's websocket API, at the stage's name.
+        "WEBSOCKET_ENDPOINT": f"https://{WEBSOCKET_API_ID}.execute-api.{REGION}.amazonaws.com/"
+                              f"{stage.api_stage}",
+        # A long-poll that waits (and reads again) without holding the flow for 20 s.
+        "UPDATES_WAIT_S": "1", "UPDATES_POLL_S": "0.25"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
@@ -62,7 +73,8 @@ def _message(subject: str, body: str = "Hello there") -> bytes:
             f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
 
 
-def run_api_flow(flow: Flow) -> None:
+def run_api_flow(flow: Flow) -> str:
+    """Returns the id of the account the flow keeps."""
     import pyotp
 
     user = flow.call("POST", "/users", {"username": "flow", "password": "flow-password-1",
@@ -142,6 +154,7 @@ def run_api_flow(flow: Flow) -> None:
     flow.call("DELETE", f"/users/{doomed}")
     flow.call("GET", f"/users/{doomed}", status=404)
     flow.call("GET", "/openapi.json")
+    return user
 
 
 def _put_staged_upload(user: str, upload_id: str) -> None:
@@ -153,6 +166,118 @@ def _put_staged_upload(user: str, upload_id: str) -> None:
     boto3.client("s3", region_name=settings().region).put_object(
         Bucket=settings().mail_bucket, Key=blobs.upload_key(user, upload_id),
         Body=_message("staged"))
+
+
+class ManagementApi:
+    """The websocket management API of the flow: moto's, which holds any connection it is
+    posted to, except the ones named `gone`, answered 410 GoneException as API Gateway
+    answers for a closed connection (moto never does). Hooked on the app's own client,
+    after the recorder saw the request."""
+
+    def __init__(self, endpoint: str) -> None:
+        from chalicelib.services.realtime import push
+        self.endpoint = endpoint
+        self.gone: set[str] = set()
+        client = push._client(endpoint)  # the client the app posts with (cached)
+        client.meta.events.register(
+            "before-call.apigatewaymanagementapi.PostToConnection", self._before_call)
+
+    def _before_call(self, params: dict[str, Any], **_: Any) -> Any:
+        from types import SimpleNamespace
+        from urllib.parse import unquote
+        connection = unquote(params["url_path"].rsplit("/@connections/", 1)[-1])
+        if connection not in self.gone:
+            return None
+        return (SimpleNamespace(status_code=410, headers={}),
+                {"Error": {"Code": "GoneException", "Message": "gone"},
+                 "ResponseMetadata": {"HTTPStatusCode": 410}})
+
+    def received(self, connection: str) -> list[dict[str, Any]]:
+        """The JSON messages moto holds for `connection`, in order."""
+        from urllib.parse import quote
+
+        from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+        from tests.infra.recorder import ACCOUNT
+        held = apigatewaymanagementapi_backends[ACCOUNT][REGION].connections
+        data = b"".join(held[key].data for key in (connection, quote(connection, safe=""))
+                        if key in held)
+        decoder, text, found, at = json.JSONDecoder(), data.decode(), [], 0
+        while at < len(text):
+            message, at = decoder.raw_decode(text, at)
+            found.append(message)
+        return found
+
+
+def run_realtime(flow: Flow, recorder: Any, user: str, stream_arn: str) -> None:
+    """The updates channel: the long-poll (a replay, then an idle wait); a websocket
+    connected, subscribed with a replay, pinged, unsubscribed and closed through the
+    app's handlers as API Gateway invokes them; and the journal table's stream read as
+    Lambda's event source mapping reads it (DescribeStream, GetShardIterator, GetRecords,
+    with the function's role) into the stream handler, whose fan-out posts to one
+    connection and finds another gone (its item deleted)."""
+    import boto3
+
+    import app as app_module
+    from chalicelib.config import settings
+    from chalicelib.store import connections
+    from devstack.streams import lambda_record
+    from devstack.wsbridge import Bridge
+
+    replay = flow.call("GET", f"/users/{user}/updates", headers={"Last-Event-ID": "1"})
+    assert b"COUNTERS" in replay, replay[:300]
+    flow.call("GET", f"/users/{user}/updates")  # nothing new: waits, reading again
+
+    config = settings()
+    api = ManagementApi(config.websocket_endpoint)
+    bridge = Bridge(app_module, f"{WEBSOCKET_API_ID}.execute-api.{REGION}.amazonaws.com",
+                    443, stage=config.websocket_endpoint.rsplit("/", 1)[-1])
+    live, gone, ip = "Zmxvd0xpdmUwMQ==", "Zmxvd0dvbmUwMQ==", "192.0.2.10"
+
+    def handle(handler: str, event: dict[str, Any]) -> dict[str, Any]:
+        flow.steps += 1
+        return getattr(app_module, handler)(event, None) or {}
+
+    def send(connection: str, body: dict[str, Any]) -> None:
+        handle("websocket_message", bridge.message_event(connection, json.dumps(body), ip))
+
+    for connection in (live, gone):
+        answer = handle("websocket_connect", bridge.connect_event(
+            connection, f"/?accessToken={ACCESS_TOKEN}", {}, ip))
+        assert answer.get("statusCode") == 200, answer
+        send(connection, {"action": "subscribe", "user": user, "lastEventId": 1})
+    assert handle("websocket_connect", bridge.connect_event(
+        "Zmxvd0JhZDAwMQ==", "/?accessToken=wrong", {}, ip)).get("statusCode") == 403
+    subscribed = api.received(live)
+    assert subscribed[0]["action"] == "subscribed" and len(subscribed) > 2, subscribed[:3]
+    newest = subscribed[0]["id"]
+
+    # Lambda's poller: the shards, an iterator at LATEST, then records as they come.
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterators = [streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                            ShardIteratorType="LATEST")["ShardIterator"]
+                 for shard in shards]
+    api.gone.add(gone)
+    inbox = next(b["id"] for b in flow.call("GET", f"/users/{user}/mailboxes")["results"]
+                 if b["path"] == "INBOX")
+    flow.call("POST", f"/users/{user}/mailboxes/{inbox}/messages", raw=_message("live"))
+    records = []
+    for iterator in iterators:
+        answer = streams.get_records(ShardIterator=iterator, Limit=100)
+        records += [lambda_record(record, stream_arn) for record in answer["Records"]]
+    assert records, "the upload's journal entry is on the stream"
+    assert handle("journal_stream", {"Records": records}) == {"batchItemFailures": []}
+    pushed = [m for m in api.received(live) if m.get("id", 0) > newest]
+    assert [m["command"] for m in pushed] == ["EXISTS"], pushed
+    with recorder.paused():
+        assert connections.get(gone) is None, "a gone connection is forgotten"
+
+    send(live, {"action": "ping"})
+    send(live, {"action": "unsubscribe"})
+    assert [m["action"] for m in api.received(live)[-2:]] == ["pong", "unsubscribed"]
+    handle("websocket_disconnect", bridge.disconnect_event(live, ip))
+    with recorder.paused():
+        assert connections.get(live) is None
 
 
 def run_jobs(app: Any) -> None:
@@ -209,12 +334,20 @@ def main(argv: list[str] | None = None) -> int:
         key_id = ensure_kms_key(config.kms_key_id, config.region)
         key_arn = boto3.client("kms", region_name=config.region).describe_key(
             KeyId=key_id)["KeyMetadata"]["Arn"]
+        # What the event source mapping is configured with (the template's StreamArn).
+        dynamodb = boto3.client("dynamodb", region_name=config.region)
+        stream_arns = {}
+        for name in dynamodb.list_tables()["TableNames"]:
+            arn = dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+            if arn:
+                stream_arns[name] = arn
         from chalice.test import Client
 
         from app import app
         with Client(app) as client, recorder.on():
             flow = Flow(client)
-            run_api_flow(flow)
+            user = run_api_flow(flow)
+            run_realtime(flow, recorder, user, stream_arns[config.table("journal")])
             run_jobs(app)
     calls = [call.to_json() for call in recorder.calls]
     for call in calls:  # the alias names the stage's key; IAM authorizes the key
@@ -223,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                 region, key = auth["resource"].split("|", 1)
                 auth["resource"] = key_arn if key == config.kms_key_id else key
     with open(args.out, "w") as out:
-        json.dump({"calls": calls, "keyArn": key_arn, "steps": flow.steps}, out)
+        json.dump({"calls": calls, "keyArn": key_arn, "steps": flow.steps,
+                   "websocketApiId": WEBSOCKET_API_ID,
+                   "streamLabels": {name: arn.rsplit("/stream/", 1)[1]
+                                    for name, arn in stream_arns.items()}}, out)
     return 0
 
 

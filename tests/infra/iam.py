@@ -1,9 +1,11 @@
 """A small IAM evaluator for the policy test: enough of IAM to decide, for one request,
 whether a policy allows it, and nothing that would let a wrong grant pass.
 
-- A template's policy is first resolved into plain ARNs (`resolve`): Ref of parameters
-  and pseudo parameters, Fn::Sub, Fn::GetAtt Arn of the resource kinds the policy
-  names. Anything else raises, rather than guessing.
+- A template's policy is first resolved into plain ARNs (`resolve`): Ref of parameters,
+  pseudo parameters and of the resources whose id the account assigns (the websocket
+  API's id, given by the test), Fn::Sub, Fn::GetAtt Arn of the resource kinds the
+  policy names and StreamArn of tables (the stream label given by the test). Anything
+  else raises, rather than guessing.
 - Evaluation: an explicit Deny that matches wins; otherwise some Allow must match the
   action (case-insensitive, `*`/`?` wildcards), the resource (case-sensitive, `*`
   spans `/` and `:` as in IAM) and every condition. Conditions support StringEquals,
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.infra.recorder import ACCOUNT, Authorization
@@ -30,6 +32,11 @@ class Environment:
     region: str
     parameters: dict[str, str]
     key_arn: str
+    # Ref of a resource whose physical id the service assigns (`WebsocketAPI`: the id).
+    physical_ids: dict[str, str] = field(default_factory=dict)
+    # Stream label of each table with a stream, by table name (the part of a StreamArn
+    # after `/stream/`, a creation time).
+    stream_labels: dict[str, str] = field(default_factory=dict)
 
 
 def _name(template: dict[str, Any], logical: str, prop: str, env: Environment) -> str:
@@ -56,6 +63,17 @@ def _arn(template: dict[str, Any], logical: str, env: Environment) -> str:
     raise ValueError(f"no ARN rule for {kind} ({logical})")
 
 
+def _stream_arn(template: dict[str, Any], logical: str, env: Environment) -> str:
+    resource = template["Resources"][logical]
+    if resource["Type"] != "AWS::DynamoDB::Table" or "StreamSpecification" not in resource[
+            "Properties"]:
+        raise ValueError(f"{logical} has no stream")
+    name = _name(template, logical, "TableName", env)
+    if name not in env.stream_labels:
+        raise ValueError(f"no stream label for table {name}")
+    return f"{_arn(template, logical, env)}/stream/{env.stream_labels[name]}"
+
+
 def _variable(name: str, template: dict[str, Any], env: Environment,
               local: dict[str, Any]) -> str:
     if name in local:
@@ -66,6 +84,8 @@ def _variable(name: str, template: dict[str, Any], env: Environment,
         return pseudo[name]
     if name in env.parameters:
         return env.parameters[name]
+    if name in env.physical_ids:
+        return env.physical_ids[name]
     if name.endswith(".Arn"):
         return _arn(template, name[:-4], env)
     raise ValueError(f"cannot resolve ${{{name}}}")
@@ -86,6 +106,8 @@ def resolve(value: Any, template: dict[str, Any], env: Environment) -> Any:
                       text)
     if set(value) == {"Fn::GetAtt"}:
         logical, attribute = value["Fn::GetAtt"]
+        if attribute == "StreamArn":
+            return _stream_arn(template, logical, env)
         if attribute != "Arn":
             raise ValueError(f"GetAtt {logical}.{attribute} is not supported")
         return _arn(template, logical, env)

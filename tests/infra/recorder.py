@@ -8,10 +8,19 @@ with the signer's rights when it is used, so it counts as a request of the funct
 
 Each botocore operation maps to the IAM authorizations it needs. An operation without
 a mapping is recorded as unmapped, and the policy test fails on it: a new kind of call
-must be thought about, not waved through.
+must be thought about, not waved through. Besides DynamoDB, S3 and KMS:
+
+- DynamoDB Streams (what Lambda's event source mapping calls with the function's role):
+  `dynamodb:<operation>` on the stream ARN; GetRecords names only a shard iterator,
+  which begins with its stream's ARN (`<stream arn>|...`, in DynamoDB as in moto).
+- The websocket management API: `execute-api:ManageConnections` on
+  `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/@connections/<id>`,
+  the API id and stage taken from the client's endpoint
+  (`https://<api id>.execute-api.<region>.amazonaws.com/<stage>`).
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
@@ -114,6 +123,34 @@ def _kms(operation: str, params: dict[str, Any], region: str,
     return [Authorization(f"kms:{operation}", f"{region}|{key}", context)]
 
 
+_STREAM_READS = {"DescribeStream", "GetShardIterator", "GetRecords"}
+
+
+def _streams(operation: str, params: dict[str, Any]) -> list[Authorization]:
+    if operation not in _STREAM_READS:
+        raise KeyError(operation)
+    arn = params.get("StreamArn") or params["ShardIterator"].split("|", 1)[0]
+    if ":table/" not in arn or "/stream/" not in arn:
+        raise KeyError(f"{operation} on {arn!r}")
+    return [Authorization(f"dynamodb:{operation}", arn)]
+
+
+_CONNECTIONS = {"PostToConnection": "POST", "GetConnection": "GET",
+                "DeleteConnection": "DELETE"}
+
+
+def _management_api(operation: str, params: dict[str, Any], region: str,
+                    endpoint: str) -> list[Authorization]:
+    match = re.fullmatch(r"https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com"
+                         r"/([A-Za-z0-9_-]+)/?", endpoint)
+    if operation not in _CONNECTIONS or match is None or match.group(2) != region:
+        raise KeyError(f"{operation} at {endpoint}")
+    api, _, stage = match.groups()
+    return [Authorization("execute-api:ManageConnections",
+                          f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}/"
+                          f"{_CONNECTIONS[operation]}/@connections/{params['ConnectionId']}")]
+
+
 class Recorder:
     """Collects Calls while `recording` is true."""
 
@@ -139,6 +176,11 @@ class Recorder:
                     auths = _s3(operation, params, secure)
                 elif service == "kms":
                     auths = _kms(operation, params, region, {})
+                elif service == "dynamodbstreams":
+                    auths = _streams(operation, params)
+                elif service == "apigatewaymanagementapi":
+                    auths = _management_api(operation, params, region,
+                                            client.meta.endpoint_url)
                 else:
                     raise KeyError(service)
             except KeyError:
@@ -168,3 +210,12 @@ class Recorder:
             yield
         finally:
             self.recording = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Calls of the test itself (checking an outcome), not of the code."""
+        previous, self.recording = self.recording, False
+        try:
+            yield
+        finally:
+            self.recording = previous

@@ -10,7 +10,8 @@ be decoded fails on its own. The answer is Lambda's partial batch response,
 `{"batchItemFailures": [{"itemIdentifier": <sequence number>}, ...]}`: with
 `ReportBatchItemFailures`, Lambda retries from the first failed record on, bisects, and
 after its retries sends what still fails to the on-failure destination
-(infra/tables.yaml), so a bad record neither blocks its shard nor drops the rest.
+(infra/production.py sets the event source up so for every stream handler), so a bad
+record neither blocks its shard nor drops the rest.
 Handlers therefore see a record more than once after a failure: they must be idempotent
 or accept repeats (the websocket fan-out may post an entry twice).
 
@@ -52,9 +53,9 @@ def register(table: str, handler: Handler) -> Handler:
 
 def placeholder_arn(table: str) -> str:
     """The stream ARN a handler is declared with. A stream's ARN is only known once its
-    table exists: the deployment template replaces this with the table's `StreamArn`
-    (infra/tables.yaml), and the local pump (devstack/streams.py) finds the stream by the
-    table name in it."""
+    table exists: packaging replaces this with the table's `StreamArn` (infra/production.py,
+    which refuses a name that is not a streamed table of the stack), and the local pump
+    (devstack/streams.py) finds the stream by the table name in it."""
     config = settings()
     return (f"arn:aws:dynamodb:{config.region}:000000000000:table/"
             f"{config.table(table)}/stream/latest")

@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from types import UnionType
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
@@ -40,7 +41,8 @@ class Binary:
     description: str
 
 
-Answer = type[BaseModel] | Binary | None
+# What a route declares it answers on success (see `endpoint`).
+Answer = type[BaseModel] | UnionType | Binary | None
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,8 @@ def endpoint(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route whose handler takes the validated params (and optionally ctx).
 
-    `response` is the model of the success answer (without the `success` flag) or a
-    `Binary` download; the OpenAPI document is built from it.
+    `response` describes the success answer for the OpenAPI document: a model of
+    api/responses.py (or a union of them), or a `Binary` download.
     """
 
     accepted = JSON_TYPES + ([RAW_TYPE] if raw_body else [])

@@ -248,3 +248,19 @@ def test_error_answers_match_the_document(checked):
     checked("GET", "/users/000000000000000000000000")
     checked("POST", "/users", {"username": "x"})
     checked("POST", "/authenticate", {"username": "nobody", "password": "x"})
+
+
+def test_wire_formats_agree_with_the_validators():
+    """The document's description of WildDuck inputs accepts what the schemas accept."""
+    from pydantic import TypeAdapter
+
+    from chalicelib import validation
+    from chalicelib.api.openapi import BOOLEAN_WORDS, INPUT_SCHEMAS, validator_of
+
+    words = INPUT_SCHEMAS[validator_of(validation.Bool)]["anyOf"][2]["pattern"]
+    for word in BOOLEAN_WORDS + [" Yes ", "TRUE", ""]:
+        assert re.match(words, word), word
+        if word.strip():
+            TypeAdapter(validation.Bool).validate_python(word)
+    assert not re.match(words, "maybe")
+

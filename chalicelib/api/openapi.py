@@ -73,6 +73,7 @@ INPUT_SCHEMAS: dict[Callable[..., Any], Described] = {
         {"type": "boolean"}, {"enum": [0, 1]},
         {"type": "string", "description": "WildDuck's boolean words; empty means not given",
          "pattern": rf"^\s*({_any_case(BOOLEAN_WORDS)})?\s*$"}]},
+    validator_of(validation.Int): _or_empty,
     validator_of(validation.IpAddress): {"anyOf": [{"type": "string", "format": "ipv4"},
                                                  {"type": "string", "format": "ipv6"},
                                                  {"const": ""}]},
@@ -180,11 +181,17 @@ _BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "ex
 
 def _json_bounds(value: Any) -> Any:
     """Pydantic leaves the bounds of a number with a before-validator (`Int`, `Limit`) as
-    its own `ge`/`le` keys, which JSON Schema (and so every client and fuzzer) ignores."""
+    its own `ge`/`le` keys, which JSON Schema (and so every client and fuzzer) ignores;
+    on a wire format with several forms they belong to the numeric one."""
     if isinstance(value, list):
         return [_json_bounds(item) for item in value]
     if not isinstance(value, dict):
         return value
+    bounds = {key: value[key] for key in _BOUNDS if key in value}
+    if bounds and "anyOf" in value and "type" not in value:
+        value = {key: item for key, item in value.items() if key not in bounds}
+        value["anyOf"] = [{**option, **bounds} if option.get("type") in ("integer", "number")
+                          else option for option in value["anyOf"]]
     return {_BOUNDS.get(key, key) if value.get("type") in ("integer", "number") else key:
             _json_bounds(item) for key, item in value.items()}
 

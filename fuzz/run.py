@@ -129,6 +129,9 @@ def run(argv: list[str] | None = None) -> int:
             "-H", f"X-Access-Token: {token}", "--generation-with-security-parameters", "false",
             "--checks", "all", "--workers", "1", "--seed", str(args.seed),
             "--max-examples", str(args.max_examples), "--phases", args.phases,
+            # no example database: a seed alone decides the run (and nothing is written
+            # into the project)
+            "--generation-database", "none",
             "--report", "ndjson", "--report-ndjson-path", str(report),
             "--no-color", "--continue-on-failure", "--max-failures", "100000",
             # chalice local's HTTP server now and then resets a connection under a

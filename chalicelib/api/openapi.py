@@ -98,8 +98,11 @@ INPUT_SCHEMAS: dict[Callable[..., Any], Described] = {
         "pattern": r"^\d{1,10}(:(\d{1,10}|\*))?(,\d{1,10}(:(\d{1,10}|\*))?)*$",
         "description": "A uid, a comma separated list, or ranges like 1:5 and 5:*"},
     validator_of(messages.EpochMs): _DATE,
-    validator_of(messages.Expires): {"anyOf": [*_DATE["anyOf"], {"const": False}],
-                                   "description": "A date; false clears it"},
+    validator_of(messages.Expires): {
+        "anyOf": [{"type": "integer", "minimum": 0, "maximum": messages.MAX_DATE_MS,
+                   "description": "epoch milliseconds"},
+                  {"type": "string", "format": "date-time"}, {"const": False}],
+        "description": "A date from 1970 to 9999; false clears it"},
     validator_of(messages.AddressIn): _ADDRESS_IN,
     validator_of(messages.AddressList): {"anyOf": [_ADDRESS_IN, {
         "type": "array", "maxItems": 500, "items": _ADDRESS_IN}]},

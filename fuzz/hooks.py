@@ -84,8 +84,10 @@ class World:
     dead: bool = False
 
     def build(self) -> "World":
-        self.username = f"fuzz{self.number}"
-        self.address = f"fuzz{self.number}@example.com"
+        # a name the fuzzer will not have taken (it reuses names it saw in answers)
+        tag = f"{self.number}x{_rng.getrandbits(32):08x}"
+        self.username = f"fuzzworld{tag}"
+        self.address = f"fuzzworld{tag}@example.com"
         self.user = _call("POST", "/users", {"username": self.username, "password": PASSWORD,
                                              "address": self.address})["id"]
         for path in ("Work", "Work/Projects"):
@@ -96,8 +98,7 @@ class World:
         gone = self.upload(inbox)
         _call("DELETE", f"/users/{self.user}/mailboxes/{inbox}/messages/{gone}")
         _call("POST", f"/users/{self.user}/asps", {"description": "fuzz", "scopes": ["imap"]})
-        _call("POST", f"/users/{self.user}/addresses",
-              {"address": f"alias{self.number}@example.com"})
+        _call("POST", f"/users/{self.user}/addresses", {"address": f"alias{tag}@example.com"})
         return self
 
     def upload(self, mailbox: str, attachment: bool = False) -> int:

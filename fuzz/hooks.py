@@ -184,8 +184,8 @@ def _well_formed_id(value: Any) -> bool:
 
 def _well_formed_uid(value: Any) -> bool:
     if isinstance(value, str):
-        return value.isdigit()
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        return value.isdigit() and 1 <= int(value) < 2**32
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**32
 
 
 def _point_at_world(case: Any, world: World) -> None:

@@ -14,6 +14,7 @@ import inspect
 import time
 import uuid
 from dataclasses import dataclass, field
+from types import UnionType
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
@@ -50,7 +51,8 @@ class Text:
     example: str = ""
 
 
-Answer = type[BaseModel] | Binary | Text | None
+# What a route declares it answers on success (see `endpoint`).
+Answer = type[BaseModel] | UnionType | Binary | Text | None
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,8 @@ def endpoint(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route whose handler takes the validated params (and optionally ctx).
 
-    `response` is the model of the success answer (without the `success` flag) or a
-    `Binary` download; the OpenAPI document is built from it.
+    `response` describes the success answer for the OpenAPI document: a model of
+    api/responses.py (or a union of them), or a `Binary` download.
     """
 
     accepted = JSON_TYPES + ([RAW_TYPE] if raw_body else [])

@@ -19,40 +19,95 @@ from chalicelib import validation
 from chalicelib.api import responses as r
 from chalicelib.api.http import (RAW_TYPE, ROUTES, Binary, RouteSpec, Text, endpoint,
                                  json_response)
-from chalicelib.schemas import common, messages
+from chalicelib.schemas import asps, common, mailboxes, messages
 
 REF = "#/components/schemas/{model}"
 ID_INPUT = {"type": "string", "pattern": "^[0-9a-fA-F]{24}$",
             "description": "24-hex id (any case)"}
+_EMAIL = {"type": "string", "format": "email"}
 _ADDRESS_OBJECT = {"type": "object", "additionalProperties": False, "required": ["address"],
-                   "properties": {"name": {"type": "string", "maxLength": 256},
-                                  "address": {"type": "string", "format": "email"}}}
-_ADDRESS_IN = {"anyOf": [{"type": "string", "format": "email"}, _ADDRESS_OBJECT]}
+                   "properties": {"name": {"type": ["string", "null"], "maxLength": 256},
+                                  "address": _EMAIL}}
+_ADDRESS_IN = {"anyOf": [_EMAIL, _ADDRESS_OBJECT]}
+_DATE = {"anyOf": [{"type": "integer", "description": "epoch milliseconds"},
+                   {"type": "string", "format": "date-time"}]}
+BOOLEAN_WORDS = ["true", "1", "yes", "on", "y", "false", "0", "no", "off", "n"]
+_SEGMENT = r"[^/\x00-\x1f\x7f]{1,512}"
+_USERNAME_PART = "[A-Za-z0-9-]+"
 
 
-def _validator(annotated: Any) -> Callable[..., Any]:
-    """The function of the BeforeValidator inside an Annotated field type."""
-    return next(meta.func for meta in get_args(annotated)[1:] if hasattr(meta, "func"))
+def _any_case(words: list[str]) -> str:
+    """A regex alternation matching each word in any letter case (JSON Schema patterns
+    have no case-insensitive flag)."""
+    return "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c)
+                            for c in word) for word in words)
 
 
-# What the input types with a custom validator accept, where their inner Python type
-# says less (or something else) than the wire format.
-INPUT_SCHEMAS: dict[Callable[..., Any], JsonSchemaValue] = {
-    _validator(validation.ObjectId): ID_INPUT,
-    _validator(validation.IpAddress): {"type": "string",
-                                       "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
-    _validator(common.Address): {"type": "string", "format": "email"},
-    _validator(messages.Uid): {"type": "integer", "minimum": 1, "maximum": 2**32 - 1},
-    _validator(messages.Target): {
+def _list_of(items: JsonSchemaValue) -> JsonSchemaValue:
+    """A list, or the same values comma separated (forms and query strings)."""
+    if "enum" not in items:
+        return {"anyOf": [{"type": "array", "items": items}, {"type": "string"}]}
+    words = "|".join(re.escape(value) for value in items["enum"])
+    return {"anyOf": [{"type": "array", "items": items},
+                      {"type": "string",
+                       "pattern": rf"^\s*(({words})(\s*,\s*({words}))*)?\s*$"}]}
+
+
+def _or_empty(inner: JsonSchemaValue) -> JsonSchemaValue:
+    """An empty string means "not given"."""
+    return {"anyOf": [inner, {"const": ""}]}
+
+
+def validator_of(annotated: Any) -> Callable[..., Any]:
+    """The function of the outermost validator of an Annotated field type (nested
+    Annotated types are flattened, the outermost last)."""
+    return [meta.func for meta in get_args(annotated)[1:] if hasattr(meta, "func")][-1]
+
+
+# What the input types with custom validators accept on the wire, where their Python
+# type says less (or something else). A value is a schema, or a function of the schema
+# of the inner type (which carries the field's own constraints).
+Described = JsonSchemaValue | Callable[[JsonSchemaValue], JsonSchemaValue]
+INPUT_SCHEMAS: dict[Callable[..., Any], Described] = {
+    validator_of(validation.ObjectId): ID_INPUT,
+    validator_of(validation.Bool): {"anyOf": [
+        {"type": "boolean"}, {"enum": [0, 1]},
+        {"type": "string", "description": "WildDuck's boolean words; empty means not given",
+         "pattern": rf"^\s*({_any_case(BOOLEAN_WORDS)})?\s*$"}]},
+    validator_of(validation.Int): _or_empty,
+    validator_of(validation.IpAddress): {"anyOf": [{"type": "string", "format": "ipv4"},
+                                                 {"type": "string", "format": "ipv6"},
+                                                 {"const": ""}]},
+    validator_of(validation.CsvList): lambda inner: _list_of(inner.get("items", {})),
+    validator_of(common.Username): {
+        "type": "string", "maxLength": 128,
+        "pattern": rf"^\s*{_USERNAME_PART}([._=:]{_USERNAME_PART})*"
+                   rf"(@{_USERNAME_PART}(\.{_USERNAME_PART})*)?\s*$"},
+    validator_of(common.Address): _EMAIL,
+    validator_of(common.Password): {"anyOf": [{"type": "string", "maxLength": 256},
+                                              {"const": False}],
+                                    "description": "false or empty: no password"},
+    validator_of(common.Language): _or_empty,
+    validator_of(common.Scopes): _list_of({"enum": list(common.SCOPES)}),
+    validator_of(asps.AspScopes): _list_of({"enum": [*asps.ASP_SCOPES, asps.ALL]}),
+    validator_of(mailboxes.MailboxPath): {
+        "type": "string", "pattern": rf"^/*{_SEGMENT}(/{_SEGMENT})*/*$",
+        "description": "Folders separated by /; INBOX in any case is the inbox"},
+    validator_of(messages.Uid): {"type": "integer", "minimum": 1, "maximum": 2**32 - 1},
+    validator_of(messages.Target): {
         "type": "string", "maxLength": 4096,
         "pattern": r"^\d{1,10}(:(\d{1,10}|\*))?(,\d{1,10}(:(\d{1,10}|\*))?)*$",
         "description": "A uid, a comma separated list, or ranges like 1:5 and 5:*"},
-    _validator(messages.Expires): {"anyOf": [{"type": "integer"}, {"const": False}],
-                                   "description": "Epoch ms or a date; false clears it"},
-    _validator(messages.AddressIn): _ADDRESS_IN,
-    _validator(messages.AddressList): {"anyOf": [_ADDRESS_IN, {
+    validator_of(messages.EpochMs): _DATE,
+    validator_of(messages.Expires): {
+        "anyOf": [{"type": "integer", "minimum": 0, "maximum": messages.MAX_DATE_MS,
+                   "description": "epoch milliseconds"},
+                  {"type": "string", "format": "date-time"}, {"const": False}],
+        "description": "A date from 1970 to 9999; false clears it"},
+    validator_of(messages.AddressIn): _ADDRESS_IN,
+    validator_of(messages.AddressList): {"anyOf": [_ADDRESS_IN, {
         "type": "array", "maxItems": 500, "items": _ADDRESS_IN}]},
-    _validator(messages.Raw): {"type": "string",
+    validator_of(messages.Raw): {"type": "string",
                                "description": "RFC 822 source, as text or base64"},
 }
 
@@ -60,12 +115,30 @@ INPUT_SCHEMAS: dict[Callable[..., Any], JsonSchemaValue] = {
 class _Generator(GenerateJsonSchema):
     """Pydantic's generator, with the wire formats of the custom input types."""
 
+    def _described(self, schema: Any, inner: Callable[[], JsonSchemaValue]) -> JsonSchemaValue:
+        known = INPUT_SCHEMAS.get(schema["function"]["function"])
+        if known is None:
+            return inner()
+        return known(inner()) if callable(known) else dict(known)
+
     def function_before_schema(
             self, schema: core_schema.BeforeValidatorFunctionSchema) -> JsonSchemaValue:
-        known = INPUT_SCHEMAS.get(schema["function"]["function"])
-        if known is not None:
-            return dict(known)
-        return super().function_before_schema(schema)
+        return self._described(schema, lambda: super(_Generator, self)
+                               .function_before_schema(schema))
+
+    def function_after_schema(
+            self, schema: core_schema.AfterValidatorFunctionSchema) -> JsonSchemaValue:
+        return self._described(schema, lambda: super(_Generator, self)
+                               .function_after_schema(schema))
+
+    def chain_schema(self, schema: core_schema.ChainSchema) -> JsonSchemaValue:
+        """A before-validator followed by constraints it could not carry (a pattern):
+        pydantic describes only the first step and loses them; the last step has the
+        type with its constraints."""
+        first, last = schema["steps"][0], schema["steps"][-1]
+        if first["type"] != "function-before":
+            return super().chain_schema(schema)
+        return self._described(first, lambda: self.generate_inner(last))
 
 
 REQUEST_ID = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
@@ -112,11 +185,17 @@ _BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "ex
 
 def _json_bounds(value: Any) -> Any:
     """Pydantic leaves the bounds of a number with a before-validator (`Int`, `Limit`) as
-    its own `ge`/`le` keys, which JSON Schema (and so every client and fuzzer) ignores."""
+    its own `ge`/`le` keys, which JSON Schema (and so every client and fuzzer) ignores;
+    on a wire format with several forms they belong to the numeric one."""
     if isinstance(value, list):
         return [_json_bounds(item) for item in value]
     if not isinstance(value, dict):
         return value
+    bounds = {key: value[key] for key in _BOUNDS if key in value}
+    if bounds and "anyOf" in value and "type" not in value:
+        value = {key: item for key, item in value.items() if key not in bounds}
+        value["anyOf"] = [{**option, **bounds} if option.get("type") in ("integer", "number")
+                          else option for option in value["anyOf"]]
     return {_BOUNDS.get(key, key) if value.get("type") in ("integer", "number") else key:
             _json_bounds(item) for key, item in value.items()}
 

@@ -44,11 +44,18 @@ def _epoch_ms(value: Any) -> Any:
     return epoch_ms_in_range(epoch_ms)
 
 
+# The last instant an answer can show: dates are answered in ISO 8601 (4-digit years).
+MAX_DATE_MS = 253402300799999
+
+
 def _expires(value: Any) -> Any:
-    """A date, or `false` to clear the expiry (kept as 0)."""
+    """A date from 1970 to 9999, or `false` to clear the expiry (kept as 0)."""
     if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
         return 0
-    return _epoch_ms(value)
+    moment = _epoch_ms(value)
+    if not 0 <= moment <= MAX_DATE_MS:
+        raise PydanticCustomError("date", "must be a date between 1970 and 9999")
+    return moment
 
 
 def _uid(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Schemathesis against the local stack: `make fuzz` (see README, Fuzzing)."""

@@ -22,6 +22,14 @@ from chalicelib.api.http import (RAW_TYPE, ROUTES, Binary, RouteSpec, Text, endp
 from chalicelib.schemas import asps, common, mailboxes, messages
 
 REF = "#/components/schemas/{model}"
+# An event stream's schema describes one event (OpenAPI 3.1): its `data` (JSON of the
+# journal entry, as text), the event type, the journal id it carries and the retry hint.
+_SSE_EVENT: dict[str, Any] = {
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string"}, "event": {"type": "string"},
+                   "id": {"type": "string", "pattern": "^[0-9]+$"},
+                   "retry": {"type": "integer", "minimum": 0}},
+}
 ID_INPUT = {"type": "string", "pattern": "^[0-9a-fA-F]{24}$",
             "description": "24-hex id (any case)"}
 _EMAIL = {"type": "string", "format": "email"}
@@ -238,8 +246,9 @@ def _success(spec: RouteSpec, schemas: _Schemas) -> dict[str, Any]:
                                                            "required": True}}},
         }
     if isinstance(answer, Text):
-        content = {"schema": {"type": "string"}, **({"example": answer.example}
-                                                     if answer.example else {})}
+        schema: JsonSchemaValue = _SSE_EVENT if answer.media_type == "text/event-stream" \
+            else {"type": "string"}
+        content = {"schema": schema, **({"example": answer.example} if answer.example else {})}
         return {"200": {"description": answer.description, "headers": request_id,
                         "content": {answer.media_type: content}}}
     if isinstance(answer, type) and issubclass(answer, BaseModel):

@@ -79,8 +79,9 @@ def test_every_operation_has_a_specific_success_schema(doc):
         if schema.get("format") == "binary":
             assert "302" in operation["responses"], (method, path)
             continue
-        if media_type == "text/event-stream":  # the updates stream: text, with an example
-            assert schema == {"type": "string"} and content["example"], (method, path)
+        if media_type == "text/event-stream":  # the updates stream: one event, an example
+            assert schema["required"] == ["data"] and content["example"], (method, path)
+            assert set(schema["properties"]) == {"data", "event", "id", "retry"}
             continue
         assert media_type == "application/json"
         options = [_deref(doc, option) for option in schema.get("anyOf", [schema])]

@@ -39,7 +39,8 @@ from unittest import mock
 
 ITERATOR_LIFETIME_S = 15 * 60  # DynamoDB Streams shard iterators expire after 15 minutes
 TOKEN_WINDOW_S = 10 * 60  # DynamoDB's idempotency window for ClientRequestToken
-DEFAULT_STREAM_RECORDS = 5000
+# Most records a stream shard keeps (read at each record, so tests can lower it).
+stream_records = int(os.environ.get("LOCAL_STREAM_RECORDS", "5000"))
 
 
 def _touched(table: Any, transact_items: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
@@ -66,7 +67,7 @@ def install() -> None:
         return
     _single_backup_per_transaction()
     _untracked_models()
-    _bounded_streams(int(os.environ.get("LOCAL_STREAM_RECORDS", DEFAULT_STREAM_RECORDS)))
+    _bounded_streams()
     _idempotent_transactions()
     DynamoDBBackend._devstack_patched = True
 
@@ -131,11 +132,9 @@ def _untracked_models() -> None:
     model_instances.reset_model_data()  # drop what was tracked before the patch
 
 
-def _bounded_streams(max_records: int) -> None:
+def _bounded_streams() -> None:
     from moto.dynamodb.models.table import StreamShard
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
-
-    slack = max(1, max_records // 10)  # trim in steps, not on every record
 
     def trim(shard: Any, keep_from: int) -> None:
         """Drop the records before sequence number `keep_from`."""
@@ -148,8 +147,9 @@ def _bounded_streams(max_records: int) -> None:
 
     def add(self: Any, old: Any, new: Any) -> None:
         original_add(self, old, new)
-        if len(self.items) > max_records + slack:
-            trim(self, self.starting_sequence_number + len(self.items) - max_records)
+        limit = stream_records
+        if len(self.items) > limit + max(1, limit // 10):  # trim in steps, not per record
+            trim(self, self.starting_sequence_number + len(self.items) - limit)
 
     def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
         start = max(start, self.starting_sequence_number) - self.starting_sequence_number

@@ -79,6 +79,12 @@ class Shutdown:
         for child in self.children:  # os.kill, not Popen.kill: no lock in a handler
             with suppress(ProcessLookupError):
                 os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 1.0
+        for child in self.children:  # reap them: no orphan outlives the runner
+            with suppress(ChildProcessError):
+                while not os.waitpid(child.pid, os.WNOHANG)[0] and \
+                        time.monotonic() < deadline:
+                    time.sleep(0.01)
         self._cleanup()
         with suppress(Exception):
             sys.stdout.flush()

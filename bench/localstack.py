@@ -66,6 +66,19 @@ def tree_rss(pid: int) -> int:
     return sum(_status_kb(p, "VmRSS") for p in process_tree(pid)) * 1024
 
 
+def tree_breakdown(pid: int) -> list[tuple[str, int]]:
+    """(command, resident bytes) of each process in the tree."""
+    rows = []
+    for member in process_tree(pid):
+        try:
+            args = Path(f"/proc/{member}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        name = next((a.decode() for a in args if a.startswith(b"devstack.")), args[0].decode())
+        rows.append((name, _status_kb(member, "VmRSS") * 1024))
+    return rows
+
+
 def tree_hwm(pid: int) -> int:
     """Sum of each process's own peak resident bytes (VmHWM): an upper bound of the tree's
     peak, which sampling can miss between two looks."""
@@ -113,6 +126,8 @@ class Result:
     peak_rss: int = 0
     peak_hwm: int = 0
     final_rss: int = 0
+    processes: list[tuple[str, int]] = field(default_factory=list)  # at the end
+    processes_start: list[tuple[str, int]] = field(default_factory=list)
     seconds: float = 0.0
 
     def slowest(self, n: int = 5) -> list[Timing]:
@@ -127,6 +142,9 @@ class Result:
             f"stack RSS          start {self.baseline_rss / MB:.0f} MB, "
             f"peak {self.peak_rss / MB:.0f} MB (sampled), end {self.final_rss / MB:.0f} MB, "
             f"sum of process peaks {self.peak_hwm / MB:.0f} MB",
+            "by process         " + ", ".join(
+                f"{name} {start / MB:.0f} -> {rss / MB:.0f} MB"
+                for (name, rss), (_, start) in zip(self.processes, self.processes_start)),
             f"latency            median {statistics.median(times) * 1000:.0f} ms, "
             f"p99 {p99 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms",
             "slowest            " + ", ".join(f"{t.op} {t.seconds * 1000:.0f} ms ({t.status})"
@@ -357,6 +375,7 @@ def drive(stack: StackProcess, total: int, seed: int = 1, warmup: int = 0,
     if warmup:
         workload.run(warmup)
     baseline = tree_rss(stack.pid)
+    at_start = tree_breakdown(stack.pid)
     started = time.monotonic()
     with MemorySampler(stack.pid) as memory:
         result = workload.run(warmup + total, progress)
@@ -365,6 +384,8 @@ def drive(stack: StackProcess, total: int, seed: int = 1, warmup: int = 0,
     result.peak_rss = memory.peak
     result.peak_hwm = tree_hwm(stack.pid)
     result.final_rss = tree_rss(stack.pid)
+    result.processes = tree_breakdown(stack.pid)
+    result.processes_start = at_start
     return result
 
 

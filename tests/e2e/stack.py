@@ -36,6 +36,9 @@ def free_port() -> int:
         candidates = random.sample(range(low, high + 1), high - low + 1)  # parallel workers
     for port in candidates:
         with socket.socket() as sock:
+            # As the stack's servers bind: a port whose old connections linger in
+            # TIME_WAIT is free for them.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -90,7 +93,7 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[StackProc
     try:
         yield stack
     finally:
-        if process.poll() is None:
+        if process.poll() is None:  # else the test stopped it, and checks how
             stopped = time.monotonic()
             process.send_signal(signal.SIGINT)
             try:
@@ -99,8 +102,9 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[StackProc
                 _kill_group(process.pid)
                 raise
             stack.stop_seconds = time.monotonic() - stopped
+            drain.join(timeout=5)
+            assert "[moto   ] stopped" in "".join(lines[-20:]), "".join(lines[-50:])
         drain.join(timeout=5)
-        assert "[moto   ] stopped" in "".join(lines[-20:]), "".join(lines[-50:])
 
 
 class _PortTaken(Exception):
@@ -141,6 +145,7 @@ def _start(extra_env: dict[str, str] | None) -> StackProcess:
 def _reserved(port: int) -> Iterator[None]:
     """Hold `port` bound while another free port is picked, so the two differ."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         yield
 

@@ -46,8 +46,17 @@ def build_server(stage: str, host: str, port: int, project_dir: Path = ROOT) -> 
     return LocalDevServer(app, config, host, port, server_cls=BurstHTTPServer)
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+class _Stop:
+    """Set by SIGINT/SIGTERM. The handler only flips a flag (it runs on the main thread
+    between two bytecodes, possibly while that thread holds a lock, so it must take
+    none); a second signal leaves at once."""
+
+    requested = False
+
+    def __call__(self, *_: object) -> None:
+        if self.requested:
+            os._exit(130)
+        self.requested = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,15 +68,20 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as under the chalice CLI
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop = _Stop()
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     server = build_server(args.stage, args.host, args.port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server.server_close()
-    return 0
+    from devstack.heap import GcKeeper
+    GcKeeper().start()  # the app is imported: freeze it, keep collections short
+    httpd = server.server
+    httpd.timeout = 0.5  # handle_request returns at least this often to see `stop`
+    print(f"Serving on http://{args.host}:{args.port}", flush=True)
+    while not stop.requested:
+        httpd.handle_request()
+    httpd.server_close()
+    sys.stdout.flush()
+    os._exit(0)  # requests in flight are abandoned with their daemon threads
 
 
 if __name__ == "__main__":

@@ -1,21 +1,49 @@
-"""Make in-process moto's TransactWriteItems affordable for tests and benchmarks.
+"""Make moto affordable for a working day: tests, benchmarks and the local stack.
 
-Moto backs up a table before a transaction so it can roll back, but it deep-copies the
-whole table (stream records included) once per *operation*: a 98-operation batch on a
-mailbox of a few hundred messages copies that table 98 times, and the stream records
-that accumulate over a test session make every copy slower. The patch builds one
-backup per table per transaction that deep-copies only the items the transaction names
-(other items are shared with the live table, which the transaction cannot change) and
-shares the stream shard (a rolled back transaction may leave stream records behind,
-which no test relies on). Commits and rollbacks otherwise behave as before. Test tooling
-only; never shipped.
+Moto is built for short test runs; the local stack keeps one moto for hours. Each patch
+below fixes one way it grows or slows, or one DynamoDB behaviour the API relies on.
+Local tooling only; never shipped.
+
+- **One backup per transaction.** Moto backs up a table before a transaction so it
+  can roll back, but it deep-copies the whole table once per *operation*: a
+  98-operation batch on a mailbox of a few hundred messages copied that table 98
+  times. The patch builds one backup per table per transaction that deep-copies only
+  the items the transaction names (other items are shared with the live table, which
+  the transaction cannot change) and shares the stream shard, pointed back at the live
+  table after a rollback. Commits and rollbacks otherwise behave as before.
+- **No instance tracking.** Every moto model object (each item version, each backup
+  copy, each stream record, each S3 key ever written) was appended to a class-level
+  list for moto's dashboard and never released: 1,000 ordinary requests kept some
+  3,000 dead tables and 10,000 dead items alive. Nothing local reads the dashboard.
+- **Bounded streams.** Moto keeps every stream record of a table forever, and every
+  shard iterator it ever handed out. Iterators now expire after 15 minutes, as in
+  DynamoDB; records every live iterator of their shard has passed are dropped, and a
+  shard keeps at most `LOCAL_STREAM_RECORDS` records (default 5,000) whether read or
+  not. A reader whose position was trimmed continues at the oldest record kept. Each
+  record is kept pickled (a few KB instead of some 16 KB of dicts for a message with
+  both images, and nothing for the garbage collector to walk) and unpickled when read.
+- **ClientRequestToken.** DynamoDB answers a TransactWriteItems repeated with the
+  token of one that succeeded in the last 10 minutes with success, changing nothing
+  (botocore re-sends the same token when it retries a timed-out call). Moto ignored
+  the token and ran the retry again, whose conditions then failed on the first
+  attempt's own writes. The patch remembers the tokens of committed transactions.
 """
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import hashlib
+import json
+import os
+import pickle
+import time
+from collections import OrderedDict, defaultdict
 from typing import Any
 from unittest import mock
+
+ITERATOR_LIFETIME_S = 15 * 60  # DynamoDB Streams shard iterators expire after 15 minutes
+TOKEN_WINDOW_S = 10 * 60  # DynamoDB's idempotency window for ClientRequestToken
+# Most records a stream shard keeps (read at each record, so tests can lower it).
+stream_records = int(os.environ.get("LOCAL_STREAM_RECORDS", "5000"))
 
 
 def _touched(table: Any, transact_items: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
@@ -35,11 +63,22 @@ def _touched(table: Any, transact_items: list[dict[str, Any]]) -> set[tuple[Any,
 
 
 def install() -> None:
+    """Apply every patch once per process (idempotent)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_devstack_patched", False):
+        return
+    _single_backup_per_transaction()
+    _untracked_models()
+    _bounded_streams()
+    _idempotent_transactions()
+    DynamoDBBackend._devstack_patched = True
+
+
+def _single_backup_per_transaction() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    if getattr(DynamoDBBackend, "_single_backup_per_transaction", False):
-        return
     original = DynamoDBBackend.transact_write_items
     real_deepcopy = copy.deepcopy
 
@@ -73,8 +112,136 @@ def install() -> None:
                 backups[id(value)] = backup(value)
             return backups[id(value)]
 
-        with mock.patch.object(copy, "deepcopy", deepcopy):
-            return original(self, transact_items)
+        try:
+            with mock.patch.object(copy, "deepcopy", deepcopy):
+                return original(self, transact_items)
+        finally:
+            for clone in backups.values():  # a rollback made the clone the live table
+                shard = getattr(clone, "stream_shard", None)
+                if shard is not None and self.tables.get(clone.name) is clone:
+                    shard.table = clone  # else the shard keeps the discarded table alive
 
     DynamoDBBackend.transact_write_items = transact_write_items
-    DynamoDBBackend._single_backup_per_transaction = True
+
+
+def _untracked_models() -> None:
+    from moto.core import model_instances
+    from moto.core.common_models import BaseModel
+
+    def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign,assignment]
+    model_instances.reset_model_data()  # drop what was tracked before the patch
+
+
+def _bounded_streams() -> None:
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+
+    def trim(shard: Any, keep_from: int) -> None:
+        """Drop the records before sequence number `keep_from`."""
+        drop = min(len(shard.items), keep_from - shard.starting_sequence_number)
+        if drop > 0:
+            del shard.items[:drop]
+            shard.starting_sequence_number += drop
+
+    original_add = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        original_add(self, old, new)
+        if self.items:
+            record = self.items[-1]
+            record.packed = pickle.dumps(record.__dict__.pop("record"), pickle.HIGHEST_PROTOCOL)
+        limit = stream_records
+        if len(self.items) > limit + max(1, limit // 10):  # trim in steps, not per record
+            trim(self, self.starting_sequence_number + len(self.items) - limit)
+
+    def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        start = max(start, self.starting_sequence_number) - self.starting_sequence_number
+        return [record.to_json() for record in self.items[start:start + quantity]]
+
+    original_init = ShardIterator.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.created = time.monotonic()
+
+    def prune(backend: Any) -> None:
+        """Forget expired iterators, then drop records no live iterator can reach."""
+        iterators: dict[str, Any] = backend.shard_iterators
+        cutoff = time.monotonic() - ITERATOR_LIFETIME_S
+        for arn in [arn for arn, it in iterators.items()
+                    if getattr(it, "created", 0) < cutoff]:
+            del iterators[arn]
+        lowest: dict[int, tuple[Any, int]] = {}
+        for iterator in iterators.values():
+            shard = iterator.stream_shard
+            seen = lowest.get(id(shard))
+            if seen is None or iterator.sequence_number < seen[1]:
+                lowest[id(shard)] = (shard, iterator.sequence_number)
+        for shard, position in lowest.values():
+            trim(shard, position)
+
+    def expired(arn: str) -> Exception:
+        from moto.core.exceptions import JsonRESTError
+        return JsonRESTError("ExpiredIteratorException",
+                             f"Iterator expired or unknown: {arn[:60]}...")
+
+    original_get_iterator = DynamoDBStreamsBackend.get_shard_iterator
+
+    def get_shard_iterator(self: Any, *args: Any, **kwargs: Any) -> Any:
+        iterator = original_get_iterator(self, *args, **kwargs)
+        prune(self)
+        return iterator
+
+    def get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        iterator = self.shard_iterators.get(iterator_arn)
+        if iterator is None:
+            raise expired(iterator_arn)
+        result: dict[str, Any] = iterator.get(limit)
+        prune(self)
+        return result
+
+    def to_json(self: Any) -> dict[str, Any]:
+        packed = self.__dict__.get("packed")
+        return pickle.loads(packed) if packed is not None else self.record
+
+    StreamRecord.to_json = to_json
+    StreamShard.add = add
+    StreamShard.get = get
+    ShardIterator.__init__ = init
+    DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator
+    DynamoDBStreamsBackend.get_records = get_records
+
+
+def _idempotent_transactions() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        backend = self.dynamodb_backend
+        seen: OrderedDict[str, tuple[float, str, Any]] = backend.__dict__.setdefault(
+            "_devstack_tokens", OrderedDict())
+        now = time.monotonic()
+        while seen and next(iter(seen.values()))[0] < now - TOKEN_WINDOW_S:
+            seen.popitem(last=False)
+        fingerprint = hashlib.sha256(json.dumps(self.body["TransactItems"], sort_keys=True,
+                                                default=str).encode()).hexdigest()
+        if token in seen:
+            _, known, answer = seen[token]
+            if known != fingerprint:
+                raise JsonRESTError("IdempotentParameterMismatchException",
+                                    "The request uses the same client token as a previous, "
+                                    "but non-identical request.")
+            return answer
+        answer = original(self)  # raises when cancelled: only commits are remembered
+        seen[token] = (now, fingerprint, answer)
+        return answer
+
+    DynamoHandler.transact_write_items = transact_write_items

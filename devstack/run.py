@@ -7,20 +7,24 @@ SIGTERM) stops everything. Moto keeps its data in memory, so nothing is written 
 the project directory.
 
 Moto answers one request at a time (devstack/serialmoto.py), so every DynamoDB request
-and transaction is atomic as in DynamoDB, and backs up only what a transaction touches
-(devstack/motopatch.py), so memory stays flat under transactional load.
+and transaction is atomic as in DynamoDB; devstack/motopatch.py and devstack/heap.py
+keep its memory bounded and its garbage collection short over a day of requests. The
+scheduled jobs of app.py run every LOCAL_JOBS_PERIOD seconds (devstack/jobs.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devstack.shutdown import Shutdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,15 +79,20 @@ def main() -> int:
     import logging
 
     sys.path.insert(0, str(ROOT))
+    from devstack import jobs
+    from devstack.heap import GcKeeper
     from devstack.motopatch import install as install_moto_patch
     from devstack.serialmoto import SerialMotoServer
+    from devstack.shutdown import Shutdown, in_background
     from devstack.tables import create_all, ensure_kms_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
 
+    shutdown = Shutdown().install()
     install_moto_patch()  # the server runs in this process: patch its backend class
     moto = SerialMotoServer("127.0.0.1", moto_port)
     moto.start()
+    GcKeeper().start()  # moto's tables live in this process's heap
     _status("moto", "ready", f"{endpoint} (DynamoDB, Streams, S3, SES, KMS; data in memory)")
 
     region = aws_env["AWS_DEFAULT_REGION"]
@@ -92,15 +101,15 @@ def main() -> int:
     _status("tables", "ready", f"{len(tables)} tables and bucket {stage_env['MAIL_BUCKET']} "
                                "from infra/tables.yaml")
 
-    api = subprocess.Popen(
+    api = shutdown.track(subprocess.Popen(
         [sys.executable, "-m", "devstack.api_server", "--stage", "local",
          "--host", "127.0.0.1", "--port", str(args.port)],
-        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
     if not _wait_for_port(args.port, api):
         _status("api", "failed", "the API server did not start (see its output above)")
-        api.terminate()
-        moto.stop()
-        return 1
+        shutdown.stop_children()
+        in_background(moto.stop, 1)
+        shutdown.exit(1)
     token_note = "access token required" if stage_env.get("ACCESS_TOKEN") or \
         os.environ.get("ACCESS_TOKEN") else "no access token (loopback only)"
     _status("api", "ready", f"http://127.0.0.1:{args.port} (chalice local, {token_note})")
@@ -110,33 +119,42 @@ def main() -> int:
         _status("ws", "failed", f"the websocket bridge did not start on port {args.ws_port} "
                                 "(in use? set WS_PORT; or see its output above)")
     else:
+        shutdown.track(bridge)
         _status("ws", "ready", f"ws://127.0.0.1:{args.ws_port} (websocket bridge; "
                                "journal stream pumped to the app's handlers)")
-    _status("stack", "running", "press Ctrl-C to stop")
+    jobs.write_state(args.port, endpoint, dict(os.environ))
+    shutdown.cleanups.append(lambda: jobs.remove_state(args.port))
+    _start_jobs(shutdown)
+    _status("stack", "running", "press Ctrl-C to stop (twice: at once)")
 
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     try:
-        while not stopping and api.poll() is None:
-            time.sleep(0.3)
+        while not shutdown.wait(0.3) and api.poll() is None:
+            pass
     finally:
-        wsbridge.stop(bridge)
-        if api.poll() is None:
-            api.send_signal(signal.SIGINT)
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
+        code = 0 if shutdown.requested else (api.returncode or 1)
+        shutdown.stop_children()
         _status("api", "stopped", "")
-        moto.stop()
+        in_background(moto.stop, 1)
         _status("moto", "stopped", "in-memory data discarded")
-    return 0 if stopping else (api.returncode or 1)
+        shutdown.exit(code)
+    return code
+
+
+def _start_jobs(shutdown: Shutdown) -> None:
+    """The scheduled jobs of app.py, in a process of their own (devstack/jobs.py)."""
+    from devstack import jobs
+
+    period = jobs.period_from_env()
+    names = ", ".join(jobs.job_names())
+    if period <= 0:
+        _status("jobs", "off", f"LOCAL_JOBS_PERIOD={period:g}; run one now with "
+                               f"`make job NAME=<job>` ({names})")
+        return
+    shutdown.track(subprocess.Popen(
+        [sys.executable, "-m", "devstack.jobs", "--serve", "--every", f"{period:g}"],
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+    _status("jobs", "running", f"{names} every {period:g} s (LOCAL_JOBS_PERIOD); "
+                               "one now: `make job NAME=<job>`")
 
 
 if __name__ == "__main__":

@@ -87,3 +87,50 @@ def test_transaction_conflicts_count_as_races_not_errors():
     with mock.patch.object(Transaction, "commit", flaky):
         run(lambda tx: _put(tx, "after-conflict"))
     assert calls["n"] == 2
+
+
+def test_every_attempt_carries_a_token_of_its_own():
+    run(lambda tx: _put(tx, "taken"))
+    tokens: list[str | None] = []
+
+    def build(tx: Transaction) -> None:
+        tokens.append(tx.tx._client_request_token)
+        _put(tx, "taken" if len(tokens) < 3 else "free", "race")
+
+    run(build)
+    assert len(tokens) == 3 and len(set(tokens)) == 3 and all(tokens)
+
+
+def test_an_unknown_outcome_is_sent_again_unchanged_not_rebuilt():
+    """A timeout (or DynamoDB still processing that very request) says nothing about
+    whether it committed: the same request, same token, goes again."""
+    builds: list[int] = []
+    sent: list[str | None] = []
+    real = Transaction.commit
+
+    def unsure_twice(self: Transaction) -> None:
+        sent.append(self.tx._client_request_token)
+        if len(sent) <= 2:
+            real(self)  # committed, but the answer is lost
+            raise transact.OutcomeUnknown("read timeout")
+        real(self)  # the same token again: DynamoDB answers success, changes nothing
+
+    def build(tx: Transaction) -> str:
+        builds.append(1)
+        _put(tx, "once", "race")
+        return "done"
+
+    with mock.patch.object(Transaction, "commit", unsure_twice):
+        assert run(build) == "done"
+    assert len(builds) == 1 and len(sent) == 3 and len(set(sent)) == 1
+    assert [k.key for k in KeyItem.scan()] == ["once"]
+
+
+def test_transaction_in_progress_means_resend_not_conflict():
+    from pynamodb.exceptions import TransactWriteError
+
+    class InProgress(Exception):
+        response = {"Error": {"Code": "TransactionInProgressException"}}
+
+    error = TransactWriteError("in progress", InProgress())
+    assert transact._outcome_unknown(error)

@@ -7,15 +7,26 @@ backoff with full jitter) and calls the function again to build the attempt anew
 fresh reads, until the caller's deadline. The deadline comes from the context: the HTTP
 edge gives an API request a budget well inside API Gateway's 29 s, background work a
 longer one.
+
+Every attempt carries a ClientRequestToken of its own, and the same request is sent
+again (same token) when its outcome is unknown: a read timeout or dropped connection
+after DynamoDB may have committed it, or DynamoDB saying that attempt is still in
+progress. DynamoDB answers a repeated token of a committed transaction (within 10
+minutes) with success and changes nothing, so a retried write never meets its own first
+attempt as a conflict ("the mailbox exists": the one it just created). botocore's own
+retries of a timed-out call re-send the same token too.
 """
 from __future__ import annotations
 
 import contextvars
 import random
 import time
+import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import HTTPClientError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -42,6 +53,10 @@ class TooManyItems(DomainError):
     """A single request would change more items than one transaction can hold."""
 
     code, default_message = "TooManyItems", "This request changes too many items at once"
+
+
+class OutcomeUnknown(Exception):
+    """The transaction may or may not have committed: send the same request again."""
 
 
 class TransactionFailed(Exception):
@@ -120,13 +135,14 @@ class Transaction:
         try:
             self.tx._commit()
         except TransactWriteError as error:
+            if _outcome_unknown(error):
+                raise OutcomeUnknown(str(error)) from error
             order = [*self._labels["check"], *self._labels["delete"], *self._labels["put"],
                      *self._labels["update"]]
             codes = [reason.code if reason else None
                      for reason in error.cancellation_reasons or []]
             if not codes:
                 if error.cause_response_code in {"TransactionConflictException",
-                                                 "TransactionInProgressException",
                                                  "ThrottlingException",
                                                  "ProvisionedThroughputExceededException"}:
                     raise TransactionFailed(set(), True) from None
@@ -135,6 +151,14 @@ class Transaction:
                       if code == "ConditionalCheckFailed"}
             conflict = any(code in _TRANSIENT for code in codes)
             raise TransactionFailed(failed, conflict) from None
+
+
+def _outcome_unknown(error: TransactWriteError) -> bool:
+    """A timeout or dropped connection (the request may have been applied), or DynamoDB
+    still working on an earlier send of this very request (same token)."""
+    if isinstance(error.cause, (HTTPClientError, BotoConnectionError)):
+        return True  # (their `response` is None, which cause_response_code trips on)
+    return error.cause_response_code == "TransactionInProgressException"
 
 
 def run(build: Callable[[Transaction], T], *,
@@ -149,16 +173,18 @@ def run(build: Callable[[Transaction], T], *,
     label found in `errors` raises that error at once; any other cancellation (an
     optimistic guard, a transaction conflict, throttling) is retried after a pause,
     and answered `Conflict` when the deadline comes. `on_retry` sees each retried
-    failure (to refresh what the next `build` uses).
+    failure (to refresh what the next `build` uses). Each attempt gets a fresh
+    ClientRequestToken (from `token(attempt)` when given), re-sent unchanged while that
+    attempt's outcome is unknown.
     """
     errors = errors or {}
     until = deadline()
     attempt = 0
     while True:
-        tx = Transaction(token(attempt) if token else None)
+        tx = Transaction((token(attempt) if token else None) or str(uuid.uuid4()))
         value = build(tx)
         try:
-            tx.commit()
+            _commit_once(tx, until)
             return value
         except TransactionFailed as failure:
             for label, error in errors.items():  # in the caller's order of precedence
@@ -169,6 +195,20 @@ def run(build: Callable[[Transaction], T], *,
             if not pause(attempt, until):
                 raise Conflict() from None
             attempt += 1
+
+
+def _commit_once(tx: Transaction, until: float) -> None:
+    """Commit, sending the same request (same token) again while its outcome is
+    unknown; past the deadline the error stands (a 500: the write may have happened)."""
+    resend = 0
+    while True:
+        try:
+            tx.commit()
+            return
+        except OutcomeUnknown:
+            if not pause(resend, until):
+                raise
+            resend += 1
 
 
 _TRANSIENT_WRITE = {"TransactionConflictException", "ThrottlingException",

@@ -6,6 +6,7 @@ one line per request, and a pipe nobody reads would block it after some 64 KiB.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,9 +27,24 @@ _INHERITED = ("TABLE_PREFIX", "MAIL_BUCKET", "STAGE", "KMS_KEY_ID", "PASSWORD_HA
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free loopback port: from `LOCAL_PORT_RANGE` (`8680-8699`) when set, so runs on a
+    shared machine stay inside their allotted ports, else any the kernel hands out."""
+    span = os.environ.get("LOCAL_PORT_RANGE", "")
+    candidates = [0]
+    if span:
+        low, high = (int(part) for part in span.split("-"))
+        candidates = random.sample(range(low, high + 1), high - low + 1)  # parallel workers
+    for port in candidates:
+        with socket.socket() as sock:
+            # As the stack's servers bind: a port whose old connections linger in
+            # TIME_WAIT is free for them.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in LOCAL_PORT_RANGE={span}")
 
 
 def _kill_group(pid: int) -> None:
@@ -35,23 +52,80 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+@dataclass
+class StackProcess:
+    """A running `devstack.run`: its base URL, process and output so far."""
+
+    base: str
+    port: int
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    stop_seconds: float | None = None  # from SIGINT to exit, once stopped
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
 @contextmanager
-def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start the local stack, yield its base URL, and stop it with SIGINT (as Ctrl-C).
+def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[StackProcess]:
+    """Start the local stack, yield its handle, and stop it with SIGINT (as Ctrl-C).
 
     `extra_env` is applied after the test process's AWS and stage settings are removed,
     so the stack sees the same environment as `make run` plus what the test asks for.
+    A port taken between choosing and binding it (parallel test workers) means another
+    try on other ports.
     """
+    for attempt in range(3):
+        try:
+            stack = _start(extra_env)
+            break
+        except _PortTaken:
+            if attempt == 2:
+                raise
+    process, lines = stack.process, stack.lines
+    assert process.stdout is not None
+    drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    drain.start()
+    try:
+        yield stack
+    finally:
+        if process.poll() is None:  # else the test stopped it, and checks how
+            stopped = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                _kill_group(process.pid)
+                raise
+            stack.stop_seconds = time.monotonic() - stopped
+            drain.join(timeout=5)
+            assert "[moto   ] stopped" in "".join(lines[-20:]), "".join(lines[-50:])
+        drain.join(timeout=5)
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _start(extra_env: dict[str, str] | None) -> StackProcess:
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in _INHERITED}
     env.update({"PORT": str(port), "WS_PORT": str(free_port()), "ACCESS_TOKEN": TOKEN,
                 **(extra_env or {})})
+    if os.environ.get("LOCAL_PORT_RANGE") and "MOTO_PORT" not in env:
+        with _reserved(port):
+            env["MOTO_PORT"] = str(free_port())
     process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)  # a group of its own, to kill if stuck
     assert process.stdout is not None
-    lines: list[str] = []
+    stack = StackProcess(f"http://127.0.0.1:{port}", port, process)
+    lines = stack.lines
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -60,22 +134,28 @@ def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
             break  # every component is up (the websocket bridge starts after the API)
     if not any("[stack  ] running" in line for line in lines):
         _kill_group(process.pid)
-        raise AssertionError("".join(lines) + "".join(process.stdout))
+        output = "".join(lines) + "".join(process.stdout)
+        if "in use" in output:
+            raise _PortTaken(output)
+        raise AssertionError(output)
     assert any("[tables ] ready" in line for line in lines)
-    assert any("[api    ] ready" in line for line in lines)
-    drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
-    drain.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            _kill_group(process.pid)
-            raise
-        drain.join(timeout=5)
-        assert "[moto   ] stopped" in "".join(lines[-20:]), "".join(lines[-50:])
+    return stack
+
+
+@contextmanager
+def _reserved(port: int) -> Iterator[None]:
+    """Hold `port` bound while another free port is picked, so the two differ."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        yield
+
+
+@contextmanager
+def local_stack(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`running_stack`, for tests that only need the base URL."""
+    with running_stack(extra_env) as stack:
+        yield stack.base
 
 
 def call(base: str, method: str, path: str, body: Any = None,

@@ -43,7 +43,7 @@ def local_stack(token: str, log_path: Path) -> Iterator[str]:
     """The stack's base URL, with an access token required; stopped on exit. Its output
     (one JSON line per request, tracebacks of 500s with their requestId) goes to
     `log_path`."""
-    api_port, moto_port = free_ports(2)
+    api_port, moto_port, ws_port = free_ports(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     for key in ("TABLE_PREFIX", "MAIL_BUCKET", "STAGE", "KMS_KEY_ID"):
         env.pop(key, None)
@@ -51,7 +51,7 @@ def local_stack(token: str, log_path: Path) -> Iterator[str]:
     env.update({"ACCESS_TOKEN": token, "PASSWORD_HASH_PROFILE": "fast"})
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack.run", "--port", str(api_port),
-         "--moto-port", str(moto_port)],
+         "--moto-port", str(moto_port), "--ws-port", str(ws_port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     assert process.stdout is not None

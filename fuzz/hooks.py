@@ -207,7 +207,9 @@ def _point_at_world(case: Any, world: World) -> None:
                     params["message"] = _rng.choice(archived)
             elif params.get("mailbox") in world.mailboxes and \
                     _well_formed_uid(params["message"]):
-                params["message"] = _rng.choice(world.messages_of(params["mailbox"]))
+                uid = _rng.choice(world.messages_of(params["mailbox"]))
+                # a target list is a string in the document: keep the generated type
+                params["message"] = str(uid) if isinstance(params["message"], str) else uid
         if "attachment" in params and re.fullmatch(r"ATT\d{5,8}", str(params["attachment"])):
             params["attachment"] = "ATT00001"
         for name, kind in (("asp", "asps"), ("address", "addresses")):

@@ -161,3 +161,28 @@ def test_route_tree_is_deployable(app):
 def test_every_path_answers_every_method(app):
     from chalicelib.api.routing import METHODS
     assert all(set(entries) == set(METHODS) for entries in app.routes.values())
+
+
+def test_a_failing_access_check_is_answered_in_the_same_shape(api, monkeypatch):
+    from chalicelib.api import http
+
+    def broken(request):
+        raise RuntimeError("token store down")
+
+    monkeypatch.setattr(http, "check_access", broken)
+    reply = api.get("/users")
+    _is_error(reply, 500, "InternalError")
+    assert "token store down" not in reply.raw.decode()
+
+
+def test_a_header_chalice_would_refuse_is_answered_in_the_same_shape(api, monkeypatch):
+    """Chalice turns a header value with a line break into its own 500 after the view."""
+    from chalice import Response
+
+    from chalicelib.api import users
+
+    monkeypatch.setattr(users.users, "listing", lambda params: None)
+    monkeypatch.setattr(users, "shaped", lambda *args: [])
+    monkeypatch.setattr(users, "page_response",
+                        lambda *args, **kw: Response(body="", headers={"X-Bad": "a\nb"}))
+    _is_error(api.get("/users"), 500, "InternalError")

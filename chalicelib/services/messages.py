@@ -109,7 +109,9 @@ def composed(fields: dict[str, Any]) -> bytes:
     """A proper MIME message built from structured upload fields."""
     try:
         return mail.compose_message(**fields)
-    except (ValueError, TypeError) as error:
+    # IndexError: the stdlib's header folding fails on a name of 78+ characters whose
+    # value is empty; such a header cannot be written, so the request is refused.
+    except (ValueError, TypeError, IndexError) as error:
         raise InputValidationError({"request": f"cannot build the message: {error}"}) from None
 
 

@@ -108,7 +108,12 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
     if address is None and not params.emptyAddress:
         candidate = params.username if "@" in params.username \
             else f"{params.username}@{config.default_domain}"
-        address = addressing.display_address(candidate)
+        try:
+            address = addressing.display_address(candidate)
+        except ValueError:
+            raise InputValidationError({"address": f'"{params.username}" does not make a valid '
+                                                   'address: give "address", or set '
+                                                   '"emptyAddress"'}) from None
 
     now = now_ms()
     user_id = new_id()

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8080
 
-.PHONY: install run test fuzz bench clean
+.PHONY: install run job test fuzz bench bench-local clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ install: $(VENV)/.installed
 
 run: install
 	PORT=$(PORT) $(PY) -m devstack.run
+
+# Run one scheduled job of app.py now against the running `make run` stack:
+# make job NAME=expire_messages (purge_deleted_mailboxes, purge_deleted_users, sweep_mail_bucket)
+job: install
+	$(PY) -m devstack.jobs $(NAME) --port $(PORT)
 
 test: install
 	$(VENV)/bin/ruff check --quiet .
@@ -35,6 +40,10 @@ bench: install
 	$(PY) -m bench.contention
 	$(PY) -m bench.coldstart
 	$(PY) -m bench.realtime
+
+# A working day on the local stack: REQUESTS mixed requests, peak memory, slowest request.
+bench-local: install
+	$(PY) -m bench.localstack --requests $(or $(REQUESTS),10000)
 
 clean:
 	rm -rf $(VENV)

@@ -58,7 +58,8 @@ def append(tx: Transaction, user: UserItem, entries: list[tuple[str, dict[str, A
         tx.save(_entry(user.id, seq + offset, command, data, now),
                 condition=JournalItem.seq.does_not_exist(), label="journal")
     guard = UserItem.journalSeq == seq
-    tx.update(user, actions=[*(actions or []), UserItem.journalSeq.set(seq + len(entries))],
+    tx.update(user, actions=[*(actions or []), UserItem.journalSeq.set(seq + len(entries)),
+                             UserItem.journalAt.set(int(now * 1000))],
               condition=guard if condition is None else guard & condition, label="user")
 
 
@@ -91,7 +92,8 @@ def reserve(user_id: str, count: int) -> Reservation | None:
     the account is gone."""
     item = UserItem(id=user_id)
     try:
-        retrying(lambda: item.update(actions=[UserItem.journalSeq.add(count)],
+        retrying(lambda: item.update(actions=[UserItem.journalSeq.add(count),
+                                              UserItem.journalAt.set(int(time.time() * 1000))],
                                      condition=UserItem.kind.exists()))
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":

@@ -59,6 +59,9 @@ class UserItem(Model):
     disabled = BooleanAttribute(default=False)
     suspended = BooleanAttribute(default=False)
     journalSeq = NumberAttribute(default=0)
+    # When the last journal number was handed out (epoch ms): lets a reader tell numbers
+    # still in flight from entries that expired (services/realtime/journal_reader).
+    journalAt = NumberAttribute(null=True)
     # Number of mailboxes, kept in the transactions that create and delete them so the
     # per-user limit holds exactly under concurrency. None: never counted (count on use).
     mailboxCount = NumberAttribute(null=True)

@@ -58,8 +58,10 @@ def test_a_resuming_reader_sees_every_entry_once_in_order(account, serialized_aw
         position = 0
         while True:
             finished = done.is_set()
-            newest = int(UserItem.get(account.id, consistent_read=True).journalSeq or 0)
-            batch = journal_reader.read(account.id, position, newest=newest)
+            user = UserItem.get(account.id, consistent_read=True)
+            newest = int(user.journalSeq or 0)
+            batch = journal_reader.read(account.id, position, newest=newest,
+                                        newest_at=user.journalAt)
             assert not batch.resync
             seen.extend(entry.seq for entry in batch.entries)
             position = batch.position
@@ -84,3 +86,16 @@ def test_a_resuming_reader_sees_every_entry_once_in_order(account, serialized_aw
     assert seen == written  # each once, in order, none left out
     assert len(written) >= WRITERS * ROUNDS // 2
     print(f"{len(written)} entries, reader waited on a gap {waits} times")
+
+
+def test_a_resume_while_the_next_number_is_in_flight_waits_instead_of_resyncing(account):
+    """A claim made, its entry not yet written: nothing follows the resume point, yet it
+    has not expired either. The reader waits for it; only an old claim means expiry."""
+    claim = journal.reserve(account.id, 1)
+    assert claim is not None and claim.first == 1
+    user = UserItem.get(account.id, consistent_read=True)
+    batch = journal_reader.read(account.id, 0, newest=1, newest_at=user.journalAt)
+    assert batch.waiting and not batch.resync
+    later = user.journalAt / 1000 + 3 * 3600
+    stale = journal_reader.read(account.id, 0, newest=1, newest_at=user.journalAt, now=later)
+    assert stale.resync

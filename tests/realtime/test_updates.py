@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.config import reset_settings
 from chalicelib.store import journal
+from chalicelib.store.users import UserItem
 from tests.realtime.conftest import put_entry
 from tests.support import simple_message, upload_raw
 
@@ -107,6 +108,9 @@ def test_a_resume_id_the_journal_no_longer_holds_gets_a_resync(api, account, str
     journal.reserve(account.id, 3)
     for seq in (1, 2, 3):
         put_entry(account.id, seq, age_s=4 * 3600, expires_in=-3600)  # expired
+    # the numbers were handed out when those entries were written, 4 hours ago
+    UserItem(id=account.id).update(
+        actions=[UserItem.journalAt.set(int((time.time() - 4 * 3600) * 1000))])
     client = stream(account.id)
     client.last_id = "1"
     (resync,) = client.poll()

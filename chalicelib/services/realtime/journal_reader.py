@@ -90,7 +90,7 @@ def contiguous(after: int, entries: Iterable[Entry], now_ms: int) -> tuple[list[
 
 
 def _resumable(after: int, anchor: Entry | None, following: list[Entry], newest: int,
-               now_ms: int) -> bool | None:
+               now_ms: int, newest_at: int | None = None) -> bool | None:
     """Whether the journal still holds what follows `after`: True, False (resync), or
     None (cannot tell yet: a write after a missing number is younger than the budget)."""
     if anchor is not None or after == newest:
@@ -98,6 +98,8 @@ def _resumable(after: int, anchor: Entry | None, following: list[Entry], newest:
     if after > newest:
         return False  # not a number this account handed out
     if not following:
+        if newest_at is not None and now_ms - newest_at < GAP_TIMEOUT_S * 1000:
+            return None  # the numbers after `after` were just handed out: in flight
         return False  # numbers were handed out after `after`, and none is left
     first = following[0]
     if first.seq == after + 1:
@@ -106,10 +108,12 @@ def _resumable(after: int, anchor: Entry | None, following: list[Entry], newest:
 
 
 def read(user_id: str, after: int, *, newest: int | None = None,
-         limit: int = MAX_ENTRIES, now: float | None = None) -> Batch:
+         newest_at: int | None = None, limit: int = MAX_ENTRIES,
+         now: float | None = None) -> Batch:
     """What may be delivered after number `after`, by the gap rule.
 
-    `newest` (the account's `journalSeq`, read before) asks for the resume check: the
+    `newest` (the account's `journalSeq`, read before, and `newest_at`, its
+    `journalAt`) asks for the resume check: the
     first read of a client that gave its last id. Without it `after` is trusted (a
     position this service handed out in the same session, or the newest number).
     """
@@ -126,7 +130,8 @@ def read(user_id: str, after: int, *, newest: int | None = None,
         following = [entry for entry in live if entry.seq > batch.position]
         if check:
             check = False
-            verdict = _resumable(batch.position, anchor, following, int(newest or 0), now_ms)
+            verdict = _resumable(batch.position, anchor, following, int(newest or 0), now_ms,
+                                 newest_at)
             if verdict is False:
                 batch.resync = True
                 return batch

@@ -75,7 +75,9 @@ def poll(user_id: str, last_id: int | None, *, wait_s: float, poll_s: float,
          clock: Callable[[], float] = time.monotonic,
          sleep: Callable[[float], None] = time.sleep) -> Poll:
     """Entries after `last_id` (None: start at the newest), waiting up to `wait_s`."""
-    newest = int(users.get(user_id).journalSeq or 0)  # proves the account, too
+    account = users.get(user_id)  # proves the account, too
+    newest = int(account.journalSeq or 0)
+    newest_at = int(account.journalAt) if account.journalAt is not None else None
     answer = Poll(position=newest if last_id is None else last_id)
     if last_id is not None and last_id < 0:
         answer.position = newest
@@ -87,7 +89,8 @@ def poll(user_id: str, last_id: int | None, *, wait_s: float, poll_s: float,
     gap_pause = GAP_POLL_S
     while True:
         batch = journal_reader.read(user_id, answer.position,
-                                    newest=newest if resuming and first else None)
+                                    newest=newest if resuming and first else None,
+                                    newest_at=newest_at)
         answer.queries += batch.queries
         if batch.resync:
             answer.position = newest

@@ -74,14 +74,16 @@ def subscribe(connection_id: str, user_id: str | None, last_id: Any, endpoint: s
         raise MissingPrivileges("Name the user to subscribe to")
     if principal not in (connections.OPERATOR, user):
         raise MissingPrivileges("This token may only follow its own account")
-    newest = int(users.get(user).journalSeq or 0)
+    account = users.get(user)
+    newest = int(account.journalSeq or 0)
+    newest_at = int(account.journalAt) if account.journalAt is not None else None
     if not connections.subscribe(conn, user, newest):
         raise ConnectionGone()
     _until_indexed(connection_id, user, newest, sleep)
     push.post(endpoint, connection_id, {"action": "subscribed", "user": user, "id": newest})
     after = parse_id(None if last_id is None else str(last_id))
     if after is not None:
-        replay(connection_id, user, after, newest, endpoint, sleep)
+        replay(connection_id, user, after, newest, endpoint, sleep, newest_at=newest_at)
 
 
 def _until_indexed(connection_id: str, user_id: str, since: int,
@@ -99,7 +101,7 @@ def _until_indexed(connection_id: str, user_id: str, since: int,
 
 
 def replay(connection_id: str, user_id: str, after: int, newest: int, endpoint: str,
-           sleep: Callable[[float], None] = time.sleep) -> int:
+           sleep: Callable[[float], None] = time.sleep, newest_at: int | None = None) -> int:
     """Post the entries after `after` up to `newest` (entries above it are the stream
     handler's), then their COUNTERS. Waits on gaps, by the gap rule, within the
     budget of a request. Returns the number of Query calls it made."""
@@ -110,7 +112,8 @@ def replay(connection_id: str, user_id: str, after: int, newest: int, endpoint: 
     deadline = time.monotonic() + API_BUDGET_S
     pause = 0.05
     while position < newest:
-        batch = journal_reader.read(user_id, position, newest=newest if check else None)
+        batch = journal_reader.read(user_id, position, newest=newest if check else None,
+                                    newest_at=newest_at)
         queries += batch.queries
         check = False
         if batch.resync:

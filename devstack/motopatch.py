@@ -26,7 +26,9 @@ Local tooling only; never shipped.
   of the table and then filtering them, so a listing slowed down as the tables grew
   over the day. A Query on the table or a local index now considers only the items of
   its partition, and one on a global index filters the items without sorting them all
-  first (the matches are sorted, as before).
+  first (the matches are sorted, as before). Projecting an index's attributes converted
+  the whole item once per projected attribute (20 times for a message in a listing);
+  a projection of top-level attributes now picks them from the item.
 - **Plain JSON for reads.** Moto serializes each answer by walking the service's
   response shapes, some 4 ms per message item: a page of 50 messages spent 200 ms
   there. Query, Scan, GetItem and BatchGetItem answers are already DynamoDB JSON, and
@@ -263,6 +265,7 @@ _query_scope = threading.local()  # the candidates of the Query running on this 
 
 
 def _partition_queries() -> None:
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     original_all_items = Table.all_items
@@ -304,6 +307,17 @@ def _partition_queries() -> None:
 
     Table.all_items = all_items
     Table.query = query
+
+    original_project = Item.project
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if any(len(path) != 1 for path in projection_expressions):
+            return original_project(self, projection_expressions)  # nested paths
+        names = [path[0] for path in projection_expressions]
+        return Item(hash_key=self.hash_key, range_key=self.range_key,
+                    attrs={name: self.attrs[name] for name in names if name in self.attrs})
+
+    Item.project = project
 
 
 def _fast_read_responses() -> None:

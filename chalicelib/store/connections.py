@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
+from chalicelib.store.transact import updated
 
 OPERATOR = "*"  # principal of a connection opened with the deployment's access token
 TTL_SECONDS = 2 * 3600 + 300  # API Gateway's longest connection, and a margin
@@ -67,27 +68,15 @@ def get(connection_id: str) -> ConnectionItem | None:
 def subscribe(item: ConnectionItem, user_id: str, since: int) -> bool:
     """Point the connection at `user_id` from journal number `since` on (one UpdateItem,
     on condition the connection still exists); False when it is gone."""
-    try:
-        item.update(actions=[ConnectionItem.user.set(user_id), ConnectionItem.since.set(since)],
-                    condition=ConnectionItem.id.exists())
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return updated(item, [ConnectionItem.user.set(user_id), ConnectionItem.since.set(since)],
+                   ConnectionItem.id.exists())
 
 
 def unsubscribe(connection_id: str) -> bool:
     """Stop the connection's entries (one UpdateItem); False when it is gone."""
-    try:
-        ConnectionItem(id=connection_id).update(
-            actions=[ConnectionItem.user.remove(), ConnectionItem.since.remove()],
-            condition=ConnectionItem.id.exists())
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return updated(ConnectionItem(id=connection_id),
+                   [ConnectionItem.user.remove(), ConnectionItem.since.remove()],
+                   ConnectionItem.id.exists())
 
 
 def of_user(user_id: str) -> list[ConnectionItem]:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
-from chalicelib.store.transact import Transaction, retrying
+from chalicelib.store.transact import Transaction, updated
 from chalicelib.store.users import UserItem
 
 TTL_SECONDS = 3 * 3600
@@ -91,14 +91,10 @@ def reserve(user_id: str, count: int) -> Reservation | None:
     """Claim `count` sequence numbers for a live account (one UpdateItem); None when
     the account is gone."""
     item = UserItem(id=user_id)
-    try:
-        retrying(lambda: item.update(actions=[UserItem.journalSeq.add(count),
-                                              UserItem.journalAt.set(int(time.time() * 1000))],
-                                     condition=UserItem.kind.exists()))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
+    if not updated(item, [UserItem.journalSeq.add(count),
+                          UserItem.journalAt.set(int(time.time() * 1000))],
+                   UserItem.kind.exists()):
+        return None
     return Reservation(user_id, int(item.journalSeq) - count + 1, count)
 
 

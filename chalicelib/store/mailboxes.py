@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
-from chalicelib.store.transact import retrying
+from chalicelib.store.transact import updated
 
 
 class MailboxItem(Model):
@@ -64,11 +63,6 @@ def reserve_uids(user: str, mailbox_id: str, count: int) -> int | None:
     IMAP allows (uids only have to grow).
     """
     item = MailboxItem(user=user, id=mailbox_id)
-    try:
-        retrying(lambda: item.update(actions=[MailboxItem.uidNext.add(count)],
-                                     condition=MailboxItem.id.exists()))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
+    if not updated(item, [MailboxItem.uidNext.add(count)], MailboxItem.id.exists()):
+        return None
     return int(item.uidNext) - count

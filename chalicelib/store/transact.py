@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.exceptions import HTTPClientError
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -230,6 +230,18 @@ def retrying(call: Callable[[], T]) -> T:
             if not pause(attempt, until):
                 raise Conflict() from None
             attempt += 1
+
+
+def updated(item: Model, actions: list[Any], condition: Any) -> bool:
+    """One conditional UpdateItem (retried like `retrying`); False when the condition
+    failed, which for these callers means the item is gone."""
+    try:
+        retrying(lambda: item.update(actions=actions, condition=condition))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def chunked(items: list[T], per_transaction: int) -> Iterator[list[T]]:

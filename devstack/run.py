@@ -65,6 +65,8 @@ def main() -> int:
     args = parser.parse_args()
 
     stage_env = _stage_env("local")
+    if args.moto_port == args.port:
+        parser.error("the API and moto need two different ports")
     moto_port = args.moto_port or _free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
     aws_env = {

@@ -66,7 +66,11 @@ def main() -> int:
     args = parser.parse_args()
 
     stage_env = _stage_env("local")
-    moto_port = args.moto_port or _free_port()
+    if args.moto_port == args.port:
+        parser.error("the API and moto need two different ports")
+    moto_port = args.moto_port
+    while moto_port in (0, args.port):
+        moto_port = _free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
     aws_env = {
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",

@@ -26,14 +26,15 @@ TOKEN = "e2e-token"
 _INHERITED = ("TABLE_PREFIX", "MAIL_BUCKET", "STAGE", "KMS_KEY_ID", "PASSWORD_HASH_PROFILE")
 
 
-def free_port() -> int:
+def free_port(exclude: frozenset[int] = frozenset()) -> int:
     """A free loopback port: from `LOCAL_PORT_RANGE` (`8680-8699`) when set, so runs on a
     shared machine stay inside their allotted ports, else any the kernel hands out."""
     span = os.environ.get("LOCAL_PORT_RANGE", "")
     candidates = [0]
     if span:
         low, high = (int(part) for part in span.split("-"))
-        candidates = random.sample(range(low, high + 1), high - low + 1)  # parallel workers
+        candidates = [port for port in random.sample(range(low, high + 1), high - low + 1)
+                      if port not in exclude]  # shuffled: parallel workers
     for port in candidates:
         with socket.socket() as sock:
             # As the stack's servers bind: a port whose old connections linger in
@@ -118,8 +119,7 @@ def _start(extra_env: dict[str, str] | None) -> StackProcess:
     env.update({"PORT": str(port), "WS_PORT": str(free_port()), "ACCESS_TOKEN": TOKEN,
                 **(extra_env or {})})
     if os.environ.get("LOCAL_PORT_RANGE") and "MOTO_PORT" not in env:
-        with _reserved(port):
-            env["MOTO_PORT"] = str(free_port())
+        env["MOTO_PORT"] = str(free_port(exclude=frozenset({port})))
     process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)  # a group of its own, to kill if stuck
@@ -140,15 +140,6 @@ def _start(extra_env: dict[str, str] | None) -> StackProcess:
         raise AssertionError(output)
     assert any("[tables ] ready" in line for line in lines)
     return stack
-
-
-@contextmanager
-def _reserved(port: int) -> Iterator[None]:
-    """Hold `port` bound while another free port is picked, so the two differ."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        yield
 
 
 @contextmanager

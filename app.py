@@ -12,8 +12,8 @@ from typing import Any, Callable
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
-from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
-                            updates, users)
+from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi,
+                            out_of_scope, twofa, updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,7 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, updates.bp, openapi.bp):
+                  messages.bp, archive.bp, updates.bp, out_of_scope.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -114,6 +114,17 @@ def purge_deleted_users(event: Any) -> dict[str, int]:
     """Remove the data of accounts deleted more than the grace period ago."""
     from chalicelib.services import maintenance
     return _purge_summary("purge-users", maintenance.purge_users())
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+@background
+def reset_quotas(event: Any) -> dict[str, int]:
+    """Recount the storage of every account after `POST /quota/reset`, a bounded
+    number of accounts per run."""
+    from chalicelib.services import quota
+    done, recounted = quota.reset_all()
+    logs.info("reset-quotas", tasksDone=done, recounted=recounted)
+    return {"tasksDone": done, "recounted": recounted}
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

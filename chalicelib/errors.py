@@ -64,6 +64,18 @@ class AspNotFound(NotFound):
     code, default_message = "AspNotFound", "This application password does not exist"
 
 
+class AccountNotFound(NotFound):
+    code, default_message = "AccountNotFound", "Deleted account was not found"
+
+
+class EventNotFound(NotFound):
+    code, default_message = "EventNotFound", "Event was not found"
+
+
+class DeleteInProgress(DomainError):
+    code, default_message = "DeleteInProgress", "Deletion already in progress"
+
+
 class UserExistsError(DomainError):
     code, default_message = "UserExistsError", "This username already exists"
 
@@ -155,6 +167,13 @@ class ServiceUnavailable(DomainError):
 
 
 # Answers of the HTTP edge itself, before any route runs: same {error, code} shape.
+
+class NotSupported(DomainError):
+    """A WildDuck route this API deliberately does not offer (docs/compatibility.md)."""
+
+    status = 501
+    code, default_message = "NotSupported", "This API does not offer this feature"
+
 
 class RouteNotFound(NotFound):
     code, default_message = "RouteNotFound", "No such route"

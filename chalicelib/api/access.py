@@ -5,8 +5,9 @@ Deployed stages: fail closed; without a configured token every request is refuse
 
 A presented token that is not the deployment's is taken for a user token (issued by
 /authenticate with `token: true`), on every stage: it may reach only that user's own
-`/users/{user}/...` routes and `DELETE /authenticate`. On those, the request context
-gets the principal (`tokens.UserToken`) for the handler.
+`/users/{user}/...` routes (`me` in place of the id names the token's user, as in
+WildDuck) and `DELETE /authenticate`. On those, the request context gets the principal
+(`tokens.UserToken`) for the handler.
 """
 from __future__ import annotations
 
@@ -26,10 +27,17 @@ OPERATOR_ONLY = {
     ("POST", "/users/{user}/password/reset"),
     ("POST", "/users/{user}/quota/reset"),
 }
-# All a token issued before the second factor was checked may do.
+# All a token issued before the second factor was checked may do: check it, log out,
+# and the reads a web mail makes before it shows the code prompt (the account, to see
+# that 2FA is on and greet its owner, and the folder list it keeps in the session).
+# Never message content and never a write: the trade-off is in docs/architecture.md,
+# "Security".
 PENDING_2FA_ALLOWED = {
     ("POST", "/users/{user}/2fa/totp/check"),
     ("DELETE", "/authenticate"),
+    ("GET", USER_ROUTES),
+    ("GET", "/users/{user}/mailboxes"),
+    ("GET", "/users/{user}/mailboxes/resolve"),
 }
 # All a token issued for a temporary password (after a reset) may do: show the account
 # (which says requirePasswordChange), set the new password (api/users.update_user
@@ -101,7 +109,10 @@ def _user_principal(request: Any, token: str) -> tokens.UserToken:
     route = str(context.get("resourcePath") or "")
     path_user = str((request.uri_params or {}).get("user") or "").lower()
     call = (request.method, route)
-    if path_user and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
+    if path_user == "me" and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
+        principal = tokens.identify(token)
+        request.uri_params["user"] = principal.user  # the handler sees the real id
+    elif path_user and (route == USER_ROUTES or route.startswith(USER_ROUTES + "/")):
         principal = tokens.authorize(token, path_user)
     elif call == ("DELETE", "/authenticate"):
         principal = tokens.identify(token)

@@ -10,7 +10,7 @@ from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import InvalidToken
-from chalicelib.schemas.auth import Authenticate, AuthlogQuery, RevokeToken
+from chalicelib.schemas.auth import Authenticate, AuthlogEvent, AuthlogQuery, Preauth, RevokeToken
 from chalicelib.services import auth, authlog, tokens, users
 from chalicelib.store.authlog import AuthlogItem
 
@@ -21,6 +21,14 @@ bp = Blueprint(__name__)
           summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
     return authenticated(auth.authenticate(params))
+
+
+@endpoint(bp, "/preauth", "POST", Preauth, response=r.Preauthenticated,
+          summary="Check that a username may authenticate, without a password")
+def preauth(params: Preauth) -> dict[str, Any]:
+    user, require2fa = auth.preauth(params.username, params.scope)
+    return {"id": user.id, "username": user.username, "address": user.address,
+            "scope": params.scope, "require2fa": require2fa}
 
 
 @endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,
@@ -38,10 +46,19 @@ def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     users.get(params.user)  # the log outlives a deleted account until the purge
     # The contract filters on `ip`; today's server on `filterIp`, and its clients send
     # their own address as `ip` beside it, so `filterIp`, when given, is the only filter.
+    ip = params.filterIp or params.ip
     page = authlog.listing(params.user, limit=params.limit, next_cursor=params.next,
                            previous_cursor=params.previous, action=params.action,
-                           sess=params.sess, ip=params.filterIp or params.ip)
-    return page_response(page, params.page, shaped(page, authlog_entry))
+                           sess=params.sess, ip=ip)
+    total = authlog.count(params.user, action=params.action, sess=params.sess, ip=ip)
+    return page_response(page, params.page, shaped(page, authlog_entry), total=total)
+
+
+@endpoint(bp, "/users/{user}/authlog/{event}", "GET", AuthlogEvent, response=r.AuthlogEvent,
+          summary="Get one entry of the authentication log")
+def get_authlog_event(params: AuthlogEvent) -> dict[str, Any]:
+    users.get(params.user)
+    return authlog_entry(authlog.get(params.user, params.event))
 
 
 # --------------------------------------------------------------------------- views

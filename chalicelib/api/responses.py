@@ -59,10 +59,20 @@ class Limit(Closed):
     ttl: int | Literal[False]
 
 
+class Allowed(Closed):
+    allowed: int
+
+
 class Limits(Closed):
     quota: Quota
     recipients: Limit
     forwards: Limit
+    received: Limit
+    imapUpload: Limit
+    imapDownload: Limit
+    pop3Download: Limit
+    pop3MaxMessages: Allowed
+    imapMaxConnections: Quota
 
 
 class KeyInfo(Closed):
@@ -86,6 +96,9 @@ class UserSummary(Closed):
     activated: bool
     disabled: bool
     suspended: bool
+    metaData: dict[str, Any] = Field(None, description="Only when asked with `metaData`")
+    internalData: dict[str, Any] = Field(
+        None, description="Only when asked with `internalData`, with the operator token")
 
 
 class UserList(Paged):
@@ -114,6 +127,42 @@ class UserDetails(Answer):
     disabled: bool
     suspended: bool
     created: Timestamp
+    targets: list[str]
+    spamLevel: int
+    uploadSentMessages: bool
+    fromWhitelist: list[str]
+    featureFlags: dict[str, bool]
+    metaData: dict[str, Any]
+    internalData: dict[str, Any] = Field(None, description="With the operator token only")
+
+
+class ResolvedUser(Answer):
+    id: Id
+
+
+class DeletedUser(Answer):
+    user: Id
+    username: str
+    storageUsed: int
+    tags: list[str]
+    deleted: Timestamp
+    recoverableAddresses: list[str]
+
+
+class RestoredAddresses(Closed):
+    recovered: int
+    main: str = Field(None, description="The main address, when one was recovered")
+
+
+class RestoredUser(Answer):
+    code: str
+    user: Id
+    task: Id = Field(None, description="The deletion task that was cancelled")
+    addresses: RestoredAddresses
+
+
+class QueuedTask(Answer):
+    task: Id
 
 
 class TemporaryPassword(Answer):
@@ -145,6 +194,18 @@ class AuthlogEntry(Closed):
     ip: str = Field(None)
     created: Timestamp
     expires: Timestamp
+
+
+class AuthlogEvent(Answer, AuthlogEntry):
+    pass
+
+
+class Preauthenticated(Answer):
+    id: Id
+    username: str
+    address: str | None
+    scope: str
+    require2fa: list[str]
 
 
 class AuthlogList(Paged):
@@ -192,6 +253,9 @@ class AddressSearchResult(Closed):
     address: str
     user: Id
     tags: list[str]
+    metaData: dict[str, Any] = Field(None, description="Only when asked with `metaData`")
+    internalData: dict[str, Any] = Field(
+        None, description="Only when asked with `internalData`, with the operator token")
 
 
 class AddressSearch(Paged):
@@ -211,6 +275,9 @@ class UserAddress(Closed):
     address: str
     main: bool
     tags: list[str]
+    metaData: dict[str, Any] = Field(None, description="When set (in listings: when asked)")
+    internalData: dict[str, Any] = Field(
+        None, description="When set (in listings: when asked), with the operator token only")
     created: Timestamp
 
 

@@ -12,11 +12,12 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
-from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
-                                      UpdateUser, UserRef)
-from chalicelib.services import users
+from chalicelib.schemas.metadata import loaded
+from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetAllQuotas,
+                                      ResetPassword, ResolveUser, Restore, UpdateUser, UserRef)
+from chalicelib.services import quota, restore, users
 from chalicelib.services.authlog import Audit
-from chalicelib.services.users import quota_allowed
+from chalicelib.services.users import LIMIT_DEFAULTS, quota_allowed
 from chalicelib.store.users import UserItem
 
 bp = Blueprint(__name__)
@@ -25,7 +26,12 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/users", "GET", ListUsers, response=r.UserList, summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
-    return page_response(page, params.page, shaped(page, summary), query=params.query or "")
+
+    def view(user: UserItem) -> dict[str, Any]:
+        return summary(user, params.metaData, params.internalData)
+
+    return page_response(page, params.page, shaped(page, view), total=users.count(params),
+                         query=params.query or "")
 
 
 @endpoint(bp, "/users", "POST", CreateUser, response=r.CreatedId, summary="Create a user")
@@ -35,13 +41,24 @@ def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
 
 
 @endpoint(bp, "/users/{user}", "GET", UserRef, response=r.UserDetails, summary="Get one user")
-def get_user(params: UserRef) -> dict[str, Any]:
-    return details(users.get(params.user))
+def get_user(params: UserRef, ctx: RequestContext) -> dict[str, Any]:
+    # A user token reaches this as /users/me too (api/access.py puts its user in the path).
+    return details(users.get(params.user), operator=ctx.principal is None)
 
 
-# Limits and account state are the operator's; a user token may change the rest.
+@endpoint(bp, "/users/resolve/{username}", "GET", ResolveUser, response=r.ResolvedUser,
+          summary="Find the id of a username")
+def resolve_user(params: ResolveUser) -> dict[str, Any]:
+    return {"id": users.resolve(params.username)}
+
+
+# Limits, account state, the operator's own data and the right to send as other
+# addresses are the operator's; a user token may change the rest (forwarding targets
+# and the spam level are the web mail's settings pages).
 OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disabledScopes",
-                   "disabled", "suspended"}
+                   "disabled", "suspended", "internalData", "disable2fa", "featureFlags",
+                   "fromWhitelist", "imapMaxUpload", "imapMaxDownload", "pop3MaxDownload",
+                   "pop3MaxMessages", "imapMaxConnections", "receivedMax"}
 # What a token from a temporary password may send: the password change, nothing else.
 PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "sess", "ip"}
 
@@ -81,29 +98,63 @@ def reset_password(params: ResetPassword) -> dict[str, Any]:
     return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}
 
 
+@endpoint(bp, "/users/{user}/restore", "GET", UserRef, response=r.DeletedUser,
+          summary="Show what restoring a deleted user would bring back")
+def restore_info(params: UserRef) -> dict[str, Any]:
+    found = restore.info(params.user)
+    return {**found, "deleted": iso(found["deleted"])}
+
+
+@endpoint(bp, "/users/{user}/restore", "POST", Restore, response=r.RestoredUser,
+          summary="Cancel the deletion of a user within its grace period")
+def restore_user(params: Restore) -> dict[str, Any]:
+    return restore.restore(params.user, Audit(params.sess, params.ip))
+
+
+@endpoint(bp, "/quota/reset", "POST", ResetAllQuotas, response=r.QueuedTask,
+          summary="Recount the storage used by every user, in the background")
+def reset_all_quotas(params: ResetAllQuotas) -> dict[str, Any]:
+    return {"task": quota.queue_reset_all()}
+
+
 # --------------------------------------------------------------------------- views
 
 
-def summary(user: UserItem) -> dict[str, Any]:
-    """The listing form of an account."""
-    return {
+def summary(user: UserItem, meta_data: bool = False, internal_data: bool = False) -> dict[str, Any]:
+    """The listing form of an account; metadata only when asked (and set)."""
+    result = {
         "id": user.id, "username": user.username, "name": user.name,
         "address": user.address, "tags": list(user.tags or []),
-        "targets": [], "enabled2fa": list(user.enabled2fa or []),
+        "targets": list(user.targets or []), "enabled2fa": list(user.enabled2fa or []),
         "encryptMessages": bool(user.encryptMessages),
         "encryptForwarded": bool(user.encryptForwarded),
         "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},
         "hasPasswordSet": bool(user.hasPassword), "activated": bool(user.activated),
         "disabled": bool(user.disabled), "suspended": bool(user.suspended),
     }
+    if meta_data and user.metaData:
+        result["metaData"] = loaded(user.metaData)
+    if internal_data and user.internalData:
+        result["internalData"] = loaded(user.internalData)
+    return result
 
 
-def details(user: UserItem) -> dict[str, Any]:
+def _counter(allowed: int) -> dict[str, Any]:
+    # Usage counters of protocols this API does not serve (IMAP, POP3, MX) stay 0.
+    return {"allowed": allowed, "used": 0, "ttl": False}
+
+
+def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
     """The full form of an account (GET /users/{user}). Limits the account does not set
-    show the configured defaults, which are what applies to it."""
+    show the configured defaults, which are what applies to it. `internalData` only for
+    the operator."""
     config = settings()
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
-    return {
+
+    def limit(name: str) -> int:
+        return int(getattr(user, name) or 0) or LIMIT_DEFAULTS[name]
+
+    result = {
         "id": user.id, "username": user.username, "name": user.name,
         "address": user.address, "language": user.language,
         "retention": int(user.retention) if user.retention else False,
@@ -118,6 +169,12 @@ def details(user: UserItem) -> dict[str, Any]:
                            "used": 0, "ttl": False},
             "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
                          "used": 0, "ttl": False},
+            "received": _counter(limit("receivedMax")),
+            "imapUpload": _counter(limit("imapMaxUpload")),
+            "imapDownload": _counter(limit("imapMaxDownload")),
+            "pop3Download": _counter(limit("pop3MaxDownload")),
+            "pop3MaxMessages": {"allowed": limit("pop3MaxMessages")},
+            "imapMaxConnections": {"allowed": limit("imapMaxConnections"), "used": 0},
         },
         "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
         "hasPasswordSet": bool(user.hasPassword),
@@ -125,4 +182,14 @@ def details(user: UserItem) -> dict[str, Any]:
         "activated": bool(user.activated), "disabled": bool(user.disabled),
         "suspended": bool(user.suspended),
         "created": iso(user.created),
+        "targets": list(user.targets or []),
+        "spamLevel": int(user.spamLevel if user.spamLevel is not None
+                         else users.DEFAULT_SPAM_LEVEL),
+        "uploadSentMessages": bool(user.uploadSentMessages),
+        "fromWhitelist": list(user.fromWhitelist or []),
+        "featureFlags": {flag: True for flag in user.featureFlags or []},
+        "metaData": loaded(user.metaData),
     }
+    if operator:
+        result["internalData"] = loaded(user.internalData)
+    return result

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Address, Tags
+from chalicelib.schemas.metadata import MetaData
 from chalicelib.validation import Bool, Line, ListingSchema, ObjectId, Schema
 
 Name = Annotated[Line, Field(max_length=256)]
@@ -31,6 +32,10 @@ def _url_decoded(value: Any) -> Any:
 
 class SearchAddresses(ListingSchema):
     query: Annotated[Line, Field(max_length=320)] | None = None
+    tags: Tags | None = None
+    requiredTags: Tags | None = None
+    metaData: Bool = False
+    internalData: Bool = False
 
 
 class ResolveAddress(Schema):
@@ -39,6 +44,8 @@ class ResolveAddress(Schema):
 
 class UserAddresses(Schema):
     user: ObjectId
+    metaData: Bool = False
+    internalData: Bool = False
 
 
 class AddressRef(Schema):
@@ -52,6 +59,8 @@ class CreateAddress(Schema):
     main: Bool = False
     name: Name | None = None
     tags: Tags | None = None
+    metaData: MetaData | None = None
+    internalData: MetaData | None = None
 
 
 class UpdateAddress(Schema):
@@ -60,3 +69,5 @@ class UpdateAddress(Schema):
     main: Annotated[Bool, AfterValidator(_only_true)] | None = None
     name: Name | None = None
     tags: Tags | None = None
+    metaData: MetaData | None = None
+    internalData: MetaData | None = None

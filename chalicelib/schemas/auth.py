@@ -28,6 +28,16 @@ class Authenticate(AuditSchema):
         return value
 
 
+class Preauth(AuditSchema):
+    username: Annotated[Line, Field(min_length=1, max_length=320)]
+    scope: Scope = "master"
+
+
+class AuthlogEvent(AuditSchema):
+    user: ObjectId
+    event: ObjectId
+
+
 class RevokeToken(AuditSchema):
     """DELETE /authenticate: the token to revoke is the one the request carries."""
 

@@ -20,7 +20,7 @@ from chalicelib.ids import new_id
 from chalicelib.schemas.addresses import CreateAddress, SearchAddresses, UpdateAddress
 from chalicelib.services import users
 from chalicelib.store import addresses as address_store
-from chalicelib.store import lookups
+from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import INDEX_KEY_NAMES, KIND, AddressItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.paging import Page, query_page
@@ -106,8 +106,10 @@ def create(params: CreateAddress) -> str:
                 condition=LookupItem.key.does_not_exist(), label="address")
         tx.save(AddressItem(user=user.id, id=address_id, address=params.address,
                             addrview=addrview, name=params.name, tags=tags, tagsview=tagsview,
-                            main=becomes_main, created=now_ms()),
+                            main=becomes_main, metaData=params.metaData,
+                            internalData=params.internalData, created=now_ms()),
                 condition=AddressItem.id.does_not_exist())
+        counters.add(tx, counters.ADDRESSES, 1)
         actions, condition = _one_more(user)
         if becomes_main:
             _switch_main(tx, user, params.address, _previous_mains(user.id), actions, condition)
@@ -133,6 +135,11 @@ def update(params: UpdateAddress) -> None:
         if "tags" in given:
             tags, tagsview = _tags(params.tags)
             actions += [AddressItem.tags.set(tags), AddressItem.tagsview.set(tagsview)]
+        for name in ("metaData", "internalData"):
+            if name in given:
+                value = getattr(params, name)
+                attribute = getattr(AddressItem, name)
+                actions.append(attribute.set(value) if value else attribute.remove())
         make_main = bool(params.main) and not item.main
         if make_main:
             actions.append(AddressItem.main.set(True))
@@ -165,6 +172,7 @@ def delete(user_id: str, address_id: str) -> None:
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist(),
                   label="lookup")
+        counters.add(tx, counters.ADDRESSES, -1)
         if user.addressCount is not None:
             tx.update(user, actions=[UserItem.addressCount.add(-1)],
                       condition=UserItem.addressCount.exists(), label="user")
@@ -189,14 +197,39 @@ def _cursor(params: SearchAddresses) -> Cursor | None:
     return None
 
 
+def _search_filter(params: SearchAddresses) -> Condition | None:
+    conditions: list[Condition] = []
+    needle = _search_needle(params.query) if params.query else ""
+    if needle:
+        conditions.append(AddressItem.addrview.contains(needle))
+    if params.tags:
+        any_tag = AddressItem.tagsview.contains(params.tags[0].lower())
+        for tag in params.tags[1:]:
+            any_tag |= AddressItem.tagsview.contains(tag.lower())
+        conditions.append(any_tag)
+    for tag in params.requiredTags or []:
+        conditions.append(AddressItem.tagsview.contains(tag.lower()))
+    condition: Condition | None = None
+    for part in conditions:
+        condition = part if condition is None else condition & part
+    return condition
+
+
 def search(params: SearchAddresses) -> Page[AddressItem]:
     """All addresses of live accounts in normalized address order, optionally those
-    containing `query`."""
-    needle = _search_needle(params.query) if params.query else ""
-    condition: Condition | None = AddressItem.addrview.contains(needle) if needle else None
+    containing `query` and carrying the tags asked for."""
     return query_page(AddressItem, KIND, index="by_address", scope=SEARCH_SCOPE,
                       key_names=INDEX_KEY_NAMES, limit=params.limit, cursor=_cursor(params),
-                      filter_condition=condition)
+                      filter_condition=_search_filter(params))
+
+
+def count(params: SearchAddresses) -> int:
+    """How many addresses match the search: the counter (1 GetItem) without filters,
+    else a count over the byAddress index (reads every registered address)."""
+    condition = _search_filter(params)
+    if condition is None:
+        return counters.value(counters.ADDRESSES)
+    return AddressItem.by_address.count(KIND, filter_condition=condition)
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,21 @@ def authenticate(params: Authenticate) -> Authenticated:
                          token)
 
 
+def preauth(login: str, scope: str) -> tuple[UserItem, list[str]]:
+    """Whether `login` names an account that may authenticate for `scope`, without a
+    password: the account and the second factors it would ask for. Nothing is logged
+    and nothing counts toward the rate limit (no credential is tried)."""
+    user = resolve_login(login)
+    if user is None:
+        raise AuthFailed()
+    if user.disabled or user.suspended or not user.activated:
+        raise AuthFailed("User account is disabled")
+    if scope in (user.disabledScopes or []):
+        raise InvalidAuthScope(f"Access to {scope} is disabled for this user")
+    enabled2fa = list(user.enabled2fa or [])
+    return user, enabled2fa if scope == "master" else []
+
+
 def _rehash(user: UserItem, password: str) -> None:
     """Upgrade an imported or outdated hash now that the plain password is known."""
     new_hash = passwords.hash_password(password, settings().password_hash_profile)

@@ -20,10 +20,13 @@ _NAMES: dict[str, tuple[str, str, str, str]] = {
 SPECIAL_USES = ("\\Sent", "\\Trash", "\\Drafts", "\\Junk")
 
 
-def default_mailboxes(language: str | None, retention_ms: int) -> list[tuple[str, str | None, int]]:
-    """(path, specialUse, retention) in creation order: INBOX, Sent, Trash, Drafts, Junk."""
+def default_mailboxes(language: str | None, retention_ms: int,
+                      names_by_use: dict[str, str] | None = None) -> list[tuple[str, str | None, int]]:
+    """(path, specialUse, retention) in creation order: INBOX, Sent, Trash, Drafts, Junk.
+    `names_by_use` (special use -> path) replaces the language's names it gives."""
     code = (language or "en").lower().replace("_", "-").split("-")[0]
-    names = _NAMES.get(code, _NAMES["en"])
+    names = tuple((names_by_use or {}).get(special, name)
+                  for name, special in zip(_NAMES.get(code, _NAMES["en"]), SPECIAL_USES))
     capped = min(retention_ms, CAPPED_RETENTION_MS) if retention_ms else CAPPED_RETENTION_MS
     boxes: list[tuple[str, str | None, int]] = [("INBOX", None, retention_ms)]
     for name, special in zip(names, SPECIAL_USES):

@@ -15,13 +15,13 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
+from chalicelib.schemas.users import LIMIT_FIELDS, CreateUser, ListUsers, UpdateUser
 from chalicelib.security import passwords, pgp
 from chalicelib.security.secrets import new_temporary_password
-from chalicelib.services import authlog, idempotency
+from chalicelib.services import authlog, idempotency, restore
 from chalicelib.services.authlog import Audit
 from chalicelib.services.mailbox_defaults import default_mailboxes
-from chalicelib.store import journal, lookups
+from chalicelib.store import counters, journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.lookups import LookupItem
@@ -33,6 +33,12 @@ from chalicelib.store.users import LIVE, UserItem, has_pub_key
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600
+DEFAULT_SPAM_LEVEL = 50
+GIB = 1024 ** 3
+# What applies to an account that sets none of these limits (WildDuck's defaults).
+LIMIT_DEFAULTS = {"imapMaxUpload": 10 * GIB, "imapMaxDownload": 10 * GIB,
+                  "pop3MaxDownload": 10 * GIB, "pop3MaxMessages": 250,
+                  "imapMaxConnections": 15, "receivedMax": 60}
 
 
 def get(user_id: str) -> UserItem:
@@ -119,7 +125,11 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
     user_id = new_id()
     uname = addressing.unameview(params.username)
     retention = params.retention or 0
-    mailboxes = default_mailboxes(params.language, retention)
+    mailboxes = default_mailboxes(params.language, retention, _special_names(params))
+    paths = [path for path, _, _ in mailboxes]
+    clash = next((path for path in paths if paths.count(path) > 1), None)
+    if clash:  # a given name equal to a default one left in place
+        raise InputValidationError({"mailboxes": f"Duplicate mailbox name: {clash}"})
     user = UserItem(
         id=user_id, kind=LIVE, username=params.username, unameview=uname, name=params.name,
         address=address, password=password_hash, hasPassword=password_hash is not None,
@@ -132,7 +142,13 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
         encryptForwarded=params.encryptForwarded, enabled2fa=[],
         disabledScopes=params.disabledScopes or [], activated=True, disabled=False,
         suspended=False, journalSeq=0, mailboxCount=len(mailboxes),
-        addressCount=1 if address else 0, created=now)
+        addressCount=1 if address else 0, created=now,
+        spamLevel=DEFAULT_SPAM_LEVEL if params.spamLevel is None else params.spamLevel,
+        targets=params.targets or None, uploadSentMessages=bool(params.uploadSentMessages),
+        fromWhitelist=params.fromWhitelist or None, featureFlags=_flags_on(params) or None,
+        metaData=params.metaData, internalData=params.internalData,
+        **{name: getattr(params, name) or None for name in LIMIT_FIELDS})
+    address_tags = (params.tags or []) if params.addTagsToAddress else []
 
     def build(tx: Transaction) -> str:
         tx.save(user, condition=UserItem.id.does_not_exist(), label="user")
@@ -145,7 +161,8 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
                                target=address_id, address=address),
                     condition=LookupItem.key.does_not_exist(), label="address")
             tx.save(AddressItem(user=user_id, id=address_id, address=address,
-                                addrview=addrview, main=True, created=now))
+                                addrview=addrview, main=True, tags=address_tags,
+                                tagsview=[tag.lower() for tag in address_tags], created=now))
         for path, special_use, box_retention in mailboxes:
             mailbox_id = new_id()
             tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path,
@@ -157,6 +174,8 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
                                target=mailbox_id), condition=LookupItem.key.does_not_exist())
         tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
                               result="success"))
+        counters.add(tx, counters.USERS, 1)
+        counters.add(tx, counters.ADDRESSES, 1 if address else 0)
         idempotency.record(tx, once, {"id": user_id})
         return user_id
 
@@ -164,20 +183,37 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
                               "username": UserExistsError, "address": AddressExistsError})
 
 
-def listing(params: ListUsers) -> Page[UserItem]:
-    """Live accounts in id order, optionally matching a query and tags."""
-    scope = "users"
-    cursor = None
-    if params.next:
-        cursor = decode_cursor(scope, params.next, "next")
-    elif params.previous:
-        cursor = decode_cursor(scope, params.previous, "previous")
+def _special_names(params: CreateUser) -> dict[str, str]:
+    """`mailboxes` of the request by special use (`\\Sent`: "Outbox"); each name once."""
+    names: dict[str, str] = {}
+    if params.mailboxes is None:
+        return names
+    seen = {"INBOX"}
+    for key in ("sent", "junk", "trash", "drafts"):
+        name = getattr(params.mailboxes, key)
+        if not name:
+            continue
+        if name in seen:
+            raise InputValidationError({"mailboxes": f"Duplicate mailbox name: {name}"})
+        seen.add(name)
+        names["\\" + key.capitalize()] = name
+    return names
+
+
+def _flags_on(params: CreateUser | UpdateUser) -> list[str]:
+    flags = params.featureFlags
+    return [name for name, on in (flags.model_dump() if flags else {}).items() if on]
+
+
+def _listing_filter(params: ListUsers) -> Condition | None:
     conditions: list[Condition] = []
     if params.query:
         needle = params.query.strip().lower()
         conditions.append(UserItem.unameview.contains(addressing.unameview(needle))
                           | UserItem.username.contains(needle)
                           | UserItem.address.contains(needle))
+    if params.forward:  # a list attribute: DynamoDB tests membership, not a substring
+        conditions.append(UserItem.targets.contains(params.forward.strip()))
     if params.tags:
         any_tag = UserItem.tagsview.contains(params.tags[0].lower())
         for tag in params.tags[1:]:
@@ -188,9 +224,39 @@ def listing(params: ListUsers) -> Page[UserItem]:
     filter_condition = None
     for condition in conditions:
         filter_condition = condition if filter_condition is None else filter_condition & condition
+    return filter_condition
+
+
+def listing(params: ListUsers) -> Page[UserItem]:
+    """Live accounts in id order, optionally matching a query, a target and tags."""
+    scope = "users"
+    cursor = None
+    if params.next:
+        cursor = decode_cursor(scope, params.next, "next")
+    elif params.previous:
+        cursor = decode_cursor(scope, params.previous, "previous")
     return query_page(UserItem, LIVE, index="by_kind", scope=scope,
                       key_names=["kind", "id"], limit=params.limit, cursor=cursor,
-                      filter_condition=filter_condition)
+                      filter_condition=_listing_filter(params))
+
+
+def count(params: ListUsers) -> int:
+    """How many live accounts match the listing's filters: the counter kept by every
+    creation, deletion and restore (1 GetItem), or, with filters, a count over the
+    byKind index (reads every live account's item; see docs/architecture.md)."""
+    condition = _listing_filter(params)
+    if condition is None:
+        return counters.value(counters.USERS)
+    return UserItem.by_kind.count(LIVE, filter_condition=condition)
+
+
+def resolve(username: str) -> str:
+    """The id of the live account with this username (1 GetItem); dots and case do not
+    matter, as at login."""
+    found = lookups.resolve(lookups.username_key(addressing.unameview(username)))
+    if found is None:
+        raise UserNotFound()
+    return found.user
 
 
 def quota_allowed(user: UserItem) -> int:
@@ -198,7 +264,10 @@ def quota_allowed(user: UserItem) -> int:
 
 
 _PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "disabled",
-                 "suspended")
+                 "suspended", "uploadSentMessages")
+# Absent from the item when empty: the default applies (limits) or there is nothing
+# (lists, metadata).
+_CLEARABLE_FIELDS = ("targets", "fromWhitelist", "metaData", "internalData", *LIMIT_FIELDS)
 
 
 def password_source(user: UserItem, password: str) -> str | None:
@@ -245,6 +314,18 @@ def update(params: UpdateUser) -> None:
     for name in ("retention", "recipients", "forwards"):
         if name in given:
             actions.append(getattr(UserItem, name).set(getattr(params, name) or 0))
+    for name in _CLEARABLE_FIELDS:
+        if name in given:
+            value = getattr(params, name)
+            attribute = getattr(UserItem, name)
+            actions.append(attribute.set(value) if value else attribute.remove())
+    if "spamLevel" in given:
+        actions.append(UserItem.spamLevel.set(
+            DEFAULT_SPAM_LEVEL if params.spamLevel is None else params.spamLevel))
+    if "featureFlags" in given:
+        actions.append(UserItem.featureFlags.set(_flags_on(params)))
+    if params.disable2fa:
+        actions += [UserItem.enabled2fa.set([]), UserItem.totp.remove()]
     if "tags" in given:
         tags = params.tags or []
         actions += [UserItem.tags.set(tags), UserItem.tagsview.set([t.lower() for t in tags])]
@@ -319,14 +400,15 @@ def delete(user_id: str, audit: Audit) -> None:
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
         now = time.time()
         tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
-                         data={"username": user.username}, created=int(now * 1000),
-                         notBefore=int(now) + PURGE_DELAY_S))
+                         data={"username": user.username,
+                               **restore.snapshot(boxes)},
+                         created=int(now * 1000), notBefore=int(now) + PURGE_DELAY_S))
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
+        counters.add(tx, counters.USERS, -1)
         now_boxes = boxes[:(MAX_ITEMS - len(tx)) // 2]  # INBOX always fits
         retire_mailboxes(tx, user_id, now_boxes)
-        now_addresses = addresses[:(MAX_ITEMS - len(tx)) // 2]
-        for address in now_addresses:
-            _release_address(tx, user_id, address)
+        now_addresses = addresses[:(MAX_ITEMS - len(tx) - 1) // 2]
+        _release_addresses(tx, user_id, now_addresses)
         return boxes[len(now_boxes):], addresses[len(now_addresses):]
 
     rest_boxes, rest_addresses = run(build, errors={"user": UserNotFound})
@@ -334,7 +416,7 @@ def delete(user_id: str, audit: Audit) -> None:
     # transaction per group. The purge task finishes whatever a failure here leaves.
     for group in chunked(rest_boxes, MAX_ITEMS // 2):
         run(partial(retire_mailboxes, user_id=user_id, boxes=group))
-    for group in chunked(rest_addresses, MAX_ITEMS // 2):
+    for group in chunked(rest_addresses, (MAX_ITEMS - 1) // 2):
         run(partial(_release_addresses, user_id=user_id, addresses=group))
 
 
@@ -352,6 +434,7 @@ def retire_mailboxes(tx: Transaction, user_id: str, boxes: list[MailboxItem]) ->
 def _release_addresses(tx: Transaction, user_id: str, addresses: list[AddressItem]) -> None:
     for address in addresses:
         _release_address(tx, user_id, address)
+    counters.add(tx, counters.ADDRESSES, -len(addresses))
 
 
 def _release_address(tx: Transaction, user_id: str, address: AddressItem) -> None:

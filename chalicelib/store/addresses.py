@@ -39,6 +39,8 @@ class AddressItem(Model):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     tagsview = ListAttribute(of=UnicodeAttribute, default=list)
     main = BooleanAttribute(default=False)
+    metaData = UnicodeAttribute(null=True)  # compact JSON text of an object
+    internalData = UnicodeAttribute(null=True)  # the same, shown to the operator only
     created = NumberAttribute()
 
     by_address = ByAddressIndex()

@@ -1,6 +1,8 @@
 """The authlog table: security events per user, newest first by id, expiring by TTL."""
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
@@ -22,3 +24,15 @@ class AuthlogItem(Model):
     sess = UnicodeAttribute(null=True)
     created = NumberAttribute()
     expires = NumberAttribute()
+
+
+def get(user: str, event: str) -> AuthlogItem | None:
+    try:
+        return AuthlogItem.get(user, event, consistent_read=True)
+    except AuthlogItem.DoesNotExist:
+        return None
+
+
+def count(user: str, condition: Any) -> int:
+    """Entries of `user` matching `condition` (a COUNT Query: no items returned)."""
+    return AuthlogItem.count(user, filter_condition=condition, consistent_read=True)

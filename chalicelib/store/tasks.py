@@ -6,8 +6,9 @@ from pynamodb.models import Model
 
 from chalicelib.store.base import meta
 
-PURGE_USER = "purge-user"
+PURGE_USER = "purge-user"  # data: {username, mailboxes: snapshot for a restore}
 PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
+QUOTA_RESET = "quota-reset"  # data: {after: the last account recounted}; every account
 
 
 class TaskItem(Model):

@@ -55,6 +55,22 @@ class UserItem(Model):
     authLockedUntil = NumberAttribute(null=True)
     totpLockedUntil = NumberAttribute(null=True)
     disabledScopes = ListAttribute(of=UnicodeAttribute, default=list)
+    # Today's WildDuck settings (docs/compatibility.md): forwarding targets (email
+    # addresses or smtp/http URLs), spam threshold, extra sender addresses, and
+    # per-protocol limits (0 or absent: the default).
+    targets = ListAttribute(of=UnicodeAttribute, null=True)
+    spamLevel = NumberAttribute(null=True)
+    uploadSentMessages = BooleanAttribute(null=True)
+    fromWhitelist = ListAttribute(of=UnicodeAttribute, null=True)
+    featureFlags = ListAttribute(of=UnicodeAttribute, null=True)  # the flags that are on
+    imapMaxUpload = NumberAttribute(null=True)
+    imapMaxDownload = NumberAttribute(null=True)
+    pop3MaxDownload = NumberAttribute(null=True)
+    pop3MaxMessages = NumberAttribute(null=True)
+    imapMaxConnections = NumberAttribute(null=True)
+    receivedMax = NumberAttribute(null=True)
+    metaData = UnicodeAttribute(null=True)  # compact JSON text of an object
+    internalData = UnicodeAttribute(null=True)  # the same, shown to the operator only
     activated = BooleanAttribute(default=True)
     disabled = BooleanAttribute(default=False)
     suspended = BooleanAttribute(default=False)

@@ -1,0 +1,91 @@
+"""Free-form JSON a client attaches to an account or address (`metaData`,
+`internalData`), and forwarding targets.
+
+Clients send metadata either as an object or as a JSON string of one; it is stored as
+compact JSON text (DynamoDB maps refuse some JSON values, such as empty keys in older
+SDKs, and text round-trips exactly) and answered as an object.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from chalicelib import addressing
+
+# WildDuck allows 1 MB of text; a DynamoDB item holds 400 KB in all, and an account item
+# carries two of these beside its key and settings, so each is held to 64 KiB.
+MAX_METADATA_BYTES = 64 * 1024
+MAX_TARGETS = 100
+MAX_TARGET_LENGTH = 1024
+
+
+def _metadata(value: Any) -> str:
+    """The compact JSON text of an object given as an object or a JSON string."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise PydanticCustomError("metadata", "must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise PydanticCustomError("metadata", "must be an object")
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise PydanticCustomError(
+            "metadata", f"must not be longer than {MAX_METADATA_BYTES} bytes as JSON")
+    return text
+
+
+def loaded(text: str | None) -> dict[str, Any]:
+    """The stored metadata as an object ({} when none)."""
+    return json.loads(text) if text else {}
+
+
+_URL_SCHEMES = re.compile(r"^(smtps?|https?)$", re.IGNORECASE)
+
+
+def target_kind(value: str) -> str:
+    """`mail`, `relay` (smtp: an MX to pass mail on to) or `http` (a URL mail is
+    POSTed to), as WildDuck tells them apart."""
+    scheme = value.split(":", 1)[0].lower()
+    if scheme in ("smtp", "smtps"):
+        return "relay"
+    if scheme in ("http", "https"):
+        return "http"
+    return "mail"
+
+
+def _target(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("target", "must be an email address or an smtp(s)/http(s) URL")
+    value = value.strip()
+    if len(value) > MAX_TARGET_LENGTH:
+        raise PydanticCustomError("target",
+                                  f"must not be longer than {MAX_TARGET_LENGTH} characters")
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+        parts = urlsplit(value)
+        if not _URL_SCHEMES.match(parts.scheme) or not parts.hostname or \
+                any(ord(ch) < 33 for ch in value):
+            raise PydanticCustomError("target", f'Unknown target type "{value}"')
+        return value
+    if not addressing.is_valid_address(value):
+        raise PydanticCustomError("target", "must be an email address or an smtp(s)/http(s) URL")
+    return addressing.display_address(value)
+
+
+def _targets(value: Any) -> list[str]:
+    if isinstance(value, str):  # a form field: comma separated
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list):
+        raise PydanticCustomError("targets", "must be an array")
+    if len(value) > MAX_TARGETS:
+        raise PydanticCustomError("targets", f"must not have more than {MAX_TARGETS} targets")
+    return list(dict.fromkeys(_target(item) for item in value))
+
+
+MetaData = Annotated[str, BeforeValidator(_metadata)]
+Targets = Annotated[list[str], BeforeValidator(_targets)]

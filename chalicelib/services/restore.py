@@ -45,6 +45,12 @@ class Deleted:
     addresses: list[AddressItem]  # those whose address no other account holds now
 
 
+def _mailbox(snapshot_item: dict[str, Any]) -> MailboxItem:
+    box = MailboxItem()
+    box.from_simple_dict(snapshot_item)
+    return box
+
+
 def _deleted(user_id: str) -> Deleted:
     try:
         user = UserItem.get(user_id, consistent_read=True)
@@ -82,7 +88,7 @@ def restore(user_id: str, audit: Audit) -> dict[str, Any]:
         if task is None or task.notBefore <= time.time() or "mailboxes" not in data:
             raise DeleteInProgress() if task is not None else AccountNotFound()
         tx.delete(task, condition=TaskItem.id.exists(), label="task")
-        boxes = [MailboxItem.from_simple_dict(box) for box in data["mailboxes"]]
+        boxes = [_mailbox(box) for box in data["mailboxes"]]
         for box in boxes:
             tx.save(box, condition=MailboxItem.id.does_not_exist())
             tx.save(LookupItem(key=lookups.mailbox_key(user_id, box.path), user=user_id,

@@ -33,7 +33,8 @@ def get_asp(params: AspRef) -> dict[str, Any]:
 def create_asp(params: CreateAsp) -> dict[str, Any]:
     created = asps.create(params.user, description=params.description, scopes=params.scopes,
                           ttl=params.ttl or None, mobileconfig=params.generateMobileconfig,
-                          audit=Audit(params.sess, params.ip))
+                          audit=Audit(params.sess, params.ip), password=params.password,
+                          address=params.address)
     result: dict[str, Any] = {"id": created.id, "password": created.password}
     if created.mobileconfig is not None:
         result["mobileconfig"] = created.mobileconfig

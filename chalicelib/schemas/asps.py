@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from chalicelib.schemas.common import Address
 from chalicelib.validation import AuditSchema, Bool, CsvList, Int, Line, ObjectId, Schema
 
 ASP_SCOPES = ("imap", "pop3", "smtp")
@@ -43,12 +44,22 @@ class AspRef(Schema):
     asp: ObjectId
 
 
+def _empty_as_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# A password chosen by the caller: WildDuck's own format, 16 lower-case latin letters.
+AspPassword = Annotated[str, BeforeValidator(_empty_as_none), Field(pattern=r"^[a-z]{16}$")]
+
+
 class CreateAsp(AuditSchema):
     user: ObjectId
     description: Description
     scopes: AspScopes = [ALL]
     ttl: Ttl | None = None
     generateMobileconfig: Bool = False
+    password: AspPassword | None = None
+    address: Annotated[Address | None, BeforeValidator(_empty_as_none)] = None
 
 
 class DeleteAsp(AuditSchema):

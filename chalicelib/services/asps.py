@@ -11,10 +11,11 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.config import settings
-from chalicelib.errors import (AspNotFound, ProfileScopeError, ServiceUnavailable, TooMany,
-                               UserNotFound)
+from chalicelib.errors import (AspNotFound, InputValidationError, ProfileScopeError,
+                               ServiceUnavailable, TooMany, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.security import passwords
 from chalicelib.security.mobileconfig import Signer, build_mobileconfig, load_signer, sign_profile
@@ -22,6 +23,7 @@ from chalicelib.security.secrets import new_asp_password, normalize_asp_password
 from chalicelib.services import authlog, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import asps as store
+from chalicelib.store import lookups
 from chalicelib.store.asps import AspItem
 from chalicelib.store.messages import batch_get
 from chalicelib.store.transact import Transaction, TransactionFailed, run
@@ -102,12 +104,19 @@ def _signer() -> Signer | None:
 
 
 def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None,
-           mobileconfig: bool, audit: Audit) -> Created:
+           mobileconfig: bool, audit: Audit, password: str | None = None,
+           address: str | None = None) -> Created:
+    """A new ASP: generated, or the caller's own `password` (WildDuck's format). The
+    profile's account address is `address` when it is one of the user's own."""
     # Everything a profile needs is checked before the password exists.
     protocol = _profile_protocol(scopes) if mobileconfig else None
     signer = _signer() if mobileconfig else None
     user = users.get(user_id)
-    password = new_asp_password()
+    if address is not None:
+        holder = lookups.resolve(lookups.address_key(addressing.normalize_address(address)))
+        if holder is None or holder.user != user_id:
+            raise InputValidationError({"address": "Unknown email address"})
+    password = password or new_asp_password()
     created = now_ms()
     item = AspItem(user=user_id, id=new_id(), description=description, scopes=scopes,
                    password=passwords.hash_password(password, settings().password_hash_profile),
@@ -128,7 +137,7 @@ def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None
             raise TooMany(too_many)
 
     run(build, on_retry=reclaim)
-    profile = _mobileconfig(user, password, protocol, signer) if protocol else None
+    profile = _mobileconfig(user, password, protocol, signer, address) if protocol else None
     return Created(id=item.id, password=password, mobileconfig=profile)
 
 
@@ -197,11 +206,12 @@ def record_use(item: AspItem, time_ms: int, event: str) -> None:
     store.record_use(item.user, item.id, time_ms, event)
 
 
-def _mobileconfig(user: UserItem, password: str, protocol: str, signer: Signer | None) -> str:
+def _mobileconfig(user: UserItem, password: str, protocol: str, signer: Signer | None,
+                  address: str | None) -> str:
     config = settings()
     domain = ".".join(reversed(config.default_domain.lower().split(".")))
     profile = build_mobileconfig(
-        email=user.address or user.username, display_name=user.name or "",
+        email=address or user.address or user.username, display_name=user.name or "",
         username=user.username, password=password,
         imap_host=config.imap_host, imap_port=config.imap_port, imap_ssl=config.imap_ssl,
         smtp_host=config.smtp_host, smtp_port=config.smtp_port, smtp_ssl=config.smtp_ssl,

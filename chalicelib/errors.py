@@ -76,6 +76,14 @@ class DeleteInProgress(DomainError):
     code, default_message = "DeleteInProgress", "Deletion already in progress"
 
 
+class AliasNotFound(NotFound):
+    code, default_message = "AliasNotFound", "This alias does not exist"
+
+
+class AliasExists(DomainError):
+    code, default_message = "AliasExists", "This domain alias already exists"
+
+
 class UserExistsError(DomainError):
     code, default_message = "UserExistsError", "This username already exists"
 

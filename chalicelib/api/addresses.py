@@ -9,12 +9,17 @@ from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
+from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.metadata import loaded
 from chalicelib.schemas.addresses import (AddressRef, CreateAddress, ResolveAddress,
                                           SearchAddresses, UpdateAddress, UserAddresses)
-from chalicelib.services import addresses
-from chalicelib.store.addresses import AddressItem
+from chalicelib.schemas.forwarded import (CreateDomainAlias, CreateForwarded, DomainAliasRef,
+                                          ForwardedRef, ListDomainAliases, ResolveDomainAlias,
+                                          UpdateForwarded)
+from chalicelib.services import addresses, domain_aliases, forwarded
+from chalicelib.store.addresses import FORWARDED, AddressItem
+from chalicelib.store.domain_aliases import DomainAliasItem
 
 bp = Blueprint(__name__)
 
@@ -32,10 +37,75 @@ def search_addresses(params: SearchAddresses, ctx: RequestContext) -> dict[str, 
                          query=params.query or "")
 
 
-@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress, response=r.ResolvedAddress,
-          summary="Find the user and address id an email address belongs to")
-def resolve_address(params: ResolveAddress) -> dict[str, Any]:
-    return owner(addresses.resolve(params.address))
+@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress,
+          response=r.ResolvedAddress | r.ForwardedAddress,
+          summary="Find the user and address id an email address belongs to (or the "
+                  "forwarded address it is)")
+def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, Any]:
+    found = addresses.resolve(params.address)
+    if found.user == FORWARDED:
+        return forwarded_details(forwarded.get(found.id), ctx.principal is None)
+    return owner(found)
+
+
+@endpoint(bp, "/addresses/forwarded", "POST", CreateForwarded, response=r.CreatedId,
+          summary="Create a forwarded address")
+def create_forwarded(params: CreateForwarded) -> dict[str, Any]:
+    return {"id": forwarded.create(params)}
+
+
+@endpoint(bp, "/addresses/forwarded/{id}", "GET", ForwardedRef, response=r.ForwardedAddress,
+          summary="Get a forwarded address")
+def get_forwarded(params: ForwardedRef) -> dict[str, Any]:
+    return forwarded_details(forwarded.get(params.id), operator=True)
+
+
+@endpoint(bp, "/addresses/forwarded/{id}", "PUT", UpdateForwarded, response=r.Done,
+          summary="Change a forwarded address, its targets or limits")
+def update_forwarded(params: UpdateForwarded) -> dict[str, Any]:
+    forwarded.update(params)
+    return {}
+
+
+@endpoint(bp, "/addresses/forwarded/{id}", "DELETE", ForwardedRef, response=r.Done,
+          summary="Delete a forwarded address")
+def delete_forwarded(params: ForwardedRef) -> dict[str, Any]:
+    forwarded.delete(params.id)
+    return {}
+
+
+@endpoint(bp, "/domainaliases", "GET", ListDomainAliases, response=r.DomainAliasList,
+          summary="List domain aliases")
+def list_domain_aliases(params: ListDomainAliases) -> dict[str, Any]:
+    page = domain_aliases.listing(params.query, params.limit, params.next, params.previous)
+    return page_response(page, params.page, shaped(page, domain_alias),
+                         query=params.query or "")
+
+
+@endpoint(bp, "/domainaliases", "POST", CreateDomainAlias, response=r.CreatedId,
+          summary="Make a domain an alias of another")
+def create_domain_alias(params: CreateDomainAlias) -> dict[str, Any]:
+    return {"id": domain_aliases.create(params.alias, params.domain)}
+
+
+@endpoint(bp, "/domainaliases/resolve/{alias}", "GET", ResolveDomainAlias,
+          response=r.CreatedId, summary="Find the id of a domain alias")
+def resolve_domain_alias(params: ResolveDomainAlias) -> dict[str, Any]:
+    return {"id": domain_aliases.resolve(params.alias)}
+
+
+@endpoint(bp, "/domainaliases/{alias}", "GET", DomainAliasRef, response=r.DomainAlias,
+          summary="Get a domain alias")
+def get_domain_alias(params: DomainAliasRef) -> dict[str, Any]:
+    item = domain_aliases.get(params.alias)
+    return {**domain_alias(item), "created": iso(item.created)}
+
+
+@endpoint(bp, "/domainaliases/{alias}", "DELETE", DomainAliasRef, response=r.Done,
+          summary="Delete a domain alias")
+def delete_domain_alias(params: DomainAliasRef) -> dict[str, Any]:
+    domain_aliases.delete(params.alias)
+    return {}
 
 
 @endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses, response=r.UserAddressList,
@@ -84,8 +154,14 @@ def delete_address(params: AddressRef) -> dict[str, Any]:
 
 def search_result(item: AddressItem, meta_data: bool, internal_data: bool) -> dict[str, Any]:
     """The search form; metadata only when asked (and set), as WildDuck does."""
-    result = {"id": item.id, "name": item.name, "address": item.address, "user": item.user,
-              "tags": list(item.tags or [])}
+    is_forwarded = item.user == FORWARDED
+    result: dict[str, Any] = {
+        "id": item.id, "name": item.name, "address": item.address,
+        "user": None if is_forwarded else item.user, "forwarded": is_forwarded,
+        "forwardedDisabled": is_forwarded and bool(item.forwardedDisabled),
+        "tags": list(item.tags or [])}
+    if is_forwarded:
+        result["targets"] = list(item.targets or [])
     if meta_data and item.metaData:
         result["metaData"] = loaded(item.metaData)
     if internal_data and item.internalData:
@@ -107,3 +183,23 @@ def details(item: AddressItem, meta_data: bool, internal_data: bool) -> dict[str
 
 def owner(found: addresses.Owner) -> dict[str, Any]:
     return {"id": found.id, "address": found.address, "user": found.user}
+
+
+def forwarded_details(item: AddressItem, operator: bool) -> dict[str, Any]:
+    """A forwarded address. Nothing is forwarded by this API yet, so `used` stays 0."""
+    result: dict[str, Any] = {
+        "id": item.id, "name": item.name or "", "address": item.address,
+        "targets": list(item.targets or []),
+        "limits": {"forwards": {"allowed": int(item.forwards or 0) or settings().max_forwards,
+                                "used": 0, "ttl": False}},
+        "autoreply": {"status": False}, "forwardedDisabled": bool(item.forwardedDisabled),
+        "tags": list(item.tags or []), "created": iso(item.created)}
+    if item.metaData:
+        result["metaData"] = loaded(item.metaData)
+    if operator and item.internalData:
+        result["internalData"] = loaded(item.internalData)
+    return result
+
+
+def domain_alias(item: DomainAliasItem) -> dict[str, Any]:
+    return {"id": item.id, "alias": item.alias, "domain": item.domain}

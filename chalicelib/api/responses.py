@@ -251,7 +251,10 @@ class AddressSearchResult(Closed):
     id: Id
     name: str | None
     address: str
-    user: Id
+    user: Id | None = Field(description="null for a forwarded address")
+    forwarded: bool
+    forwardedDisabled: bool
+    targets: list[str] = Field(None, description="Forwarded addresses only")
     tags: list[str]
     metaData: dict[str, Any] = Field(None, description="Only when asked with `metaData`")
     internalData: dict[str, Any] = Field(
@@ -267,6 +270,43 @@ class ResolvedAddress(Answer):
     id: Id
     address: str
     user: Id
+
+
+class ForwardLimits(Closed):
+    forwards: Limit
+
+
+class AutoreplyStatus(Closed):
+    status: bool
+
+
+class ForwardedAddress(Answer):
+    id: Id
+    name: str
+    address: str
+    targets: list[str]
+    limits: ForwardLimits
+    autoreply: AutoreplyStatus
+    forwardedDisabled: bool
+    tags: list[str]
+    created: Timestamp
+    metaData: dict[str, Any] = Field(None, description="When set")
+    internalData: dict[str, Any] = Field(None, description="When set, operator token only")
+
+
+class DomainAliasSummary(Closed):
+    id: Id
+    alias: str
+    domain: str
+
+
+class DomainAliasList(Paged):
+    query: str
+    results: list[DomainAliasSummary]
+
+
+class DomainAlias(Answer, DomainAliasSummary):
+    created: Timestamp
 
 
 class UserAddress(Closed):

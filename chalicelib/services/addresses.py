@@ -18,7 +18,7 @@ from chalicelib.cursors import Cursor, decode_cursor
 from chalicelib.errors import AddressExistsError, AddressNotFound, NotPermitted, TooMany
 from chalicelib.ids import new_id
 from chalicelib.schemas.addresses import CreateAddress, SearchAddresses, UpdateAddress
-from chalicelib.services import users
+from chalicelib.services import domain_aliases, users
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import INDEX_KEY_NAMES, KIND, AddressItem
@@ -242,15 +242,29 @@ class Owner:
 
 
 def resolve(address: str) -> Owner:
-    """Who owns an address, from the lookup item alone (1 GetItem).
+    """Who owns an address, from the lookup item alone (1 GetItem; 2 more when the
+    domain is an alias of another, `services/domain_aliases`).
 
     `address` is the spelling the address was registered with (or the normalized one
-    for lookups written before the spelling was kept).
+    for lookups written before the spelling was kept). A forwarded address has the user
+    `FORWARDED`.
     """
-    addrview = addressing.normalize_address(address)
-    found = lookups.resolve(lookups.address_key(addrview))
+    found = lookup(address)
     if found is None:
         raise AddressNotFound()
-    return Owner(str(found.target), found.address or addrview, found.user)
+    return Owner(str(found.target), found.address or addressing.normalize_address(address),
+                 found.user)
 
 
+def lookup(address: str) -> LookupItem | None:
+    """The lookup of an address, or of the same local part at the domain that the
+    address's domain is an alias of."""
+    addrview = addressing.normalize_address(address)
+    found = lookups.resolve(lookups.address_key(addrview))
+    if found is not None:
+        return found
+    local, domain = addrview.rsplit("@", 1)
+    target = domain_aliases.target_domain(domain)
+    if target is None:
+        return None
+    return lookups.resolve(lookups.address_key(f"{local}@{target}"))

@@ -17,9 +17,10 @@ from chalicelib.config import settings
 from chalicelib.errors import AuthFailed, InvalidAuthScope, RateLimitedError
 from chalicelib.schemas.auth import Authenticate
 from chalicelib.security import passwords
-from chalicelib.services import asps, authlog, ratelimit, tokens, users
+from chalicelib.services import addresses, asps, authlog, ratelimit, tokens, users
 from chalicelib.services.authlog import Audit
 from chalicelib.store import lookups
+from chalicelib.store.addresses import FORWARDED
 from chalicelib.store.asps import AspItem
 from chalicelib.store.users import UserItem
 
@@ -33,28 +34,21 @@ class Verified:
     asp: AspItem | None = None
 
 
-def _login_keys(login: str) -> list[str]:
-    login = login.strip()
-    keys = []
-    if "@" in login and addressing.is_valid_address(login):
-        keys.append(lookups.address_key(addressing.normalize_address(login)))
-    keys.append(lookups.username_key(addressing.unameview(login)))
-    return keys
-
-
 def resolve_login(login: str) -> UserItem | None:
     """The live account a username or any of its addresses names, else None.
 
-    One GetItem per candidate key, most likely first: a login that looks like an
-    address is resolved as one (1 GetItem) and tried as a username (`name@domain`
-    usernames exist) only when no address matches.
+    One GetItem per candidate, most likely first: a login that looks like an address is
+    resolved as one (1 GetItem, 2 more at an alias domain: services/domain_aliases) and
+    tried as a username (`name@domain` usernames exist) only when no address matches.
+    A forwarded address belongs to no account, so it never logs in.
     """
+    login = login.strip()
     found = None
-    for key in _login_keys(login):
-        found = lookups.resolve(key)
-        if found is not None:
-            break
+    if "@" in login and addressing.is_valid_address(login):
+        found = addresses.lookup(login)
     if found is None:
+        found = lookups.resolve(lookups.username_key(addressing.unameview(login)))
+    if found is None or found.user == FORWARDED:
         return None
     try:
         user = UserItem.get(found.user, consistent_read=True)

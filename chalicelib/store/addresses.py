@@ -14,6 +14,9 @@ from pynamodb.models import Model
 from chalicelib.store.base import meta
 
 KIND = "address"
+# The partition of forwarded addresses: they belong to no account and pass mail on to
+# their targets (services/forwarded.py). Never a user id (those are 24 hex characters).
+FORWARDED = "*forwarded"
 # The DynamoDB key of a byAddress page edge: the table key plus the index key.
 INDEX_KEY_NAMES = ["user", "id", "kind", "addrview"]
 
@@ -39,6 +42,11 @@ class AddressItem(Model):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     tagsview = ListAttribute(of=UnicodeAttribute, default=list)
     main = BooleanAttribute(default=False)
+    # Forwarded addresses only: where mail goes, the daily forward limit (0: default),
+    # and whether forwarding is suspended.
+    targets = ListAttribute(of=UnicodeAttribute, null=True)
+    forwards = NumberAttribute(null=True)
+    forwardedDisabled = BooleanAttribute(null=True)
     metaData = UnicodeAttribute(null=True)  # compact JSON text of an object
     internalData = UnicodeAttribute(null=True)  # the same, shown to the operator only
     created = NumberAttribute()

@@ -1,0 +1,59 @@
+"""Schemas of /addresses/forwarded and /domainaliases."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from chalicelib.schemas.addresses import _url_decoded
+from chalicelib.schemas.common import Address, Tags
+from chalicelib.schemas.metadata import MetaData, Targets
+from chalicelib.validation import AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema
+
+Name = Annotated[Line, Field(max_length=128)]
+Forwards = Annotated[Int, Field(ge=0, le=1_000_000)]
+Domain = Annotated[Line, Field(min_length=1, max_length=255)]
+
+
+class CreateForwarded(AuditSchema):
+    address: Address
+    name: Name | None = None
+    targets: Targets | None = None
+    forwards: Forwards = 0
+    allowWildcard: Bool = False
+    tags: Tags | None = None
+    metaData: MetaData | None = None
+    internalData: MetaData | None = None
+
+
+class ForwardedRef(AuditSchema):
+    id: ObjectId  # the path's `{id}`: WildDuck clients put the address id there
+
+
+class UpdateForwarded(AuditSchema):
+    id: ObjectId
+    address: Address | None = None  # a new address for it
+    name: Name | None = None
+    targets: Targets | None = None
+    forwards: Forwards | None = None
+    tags: Tags | None = None
+    metaData: MetaData | None = None
+    internalData: MetaData | None = None
+    forwardedDisabled: Bool | None = None
+
+
+class CreateDomainAlias(AuditSchema):
+    alias: Domain
+    domain: Domain
+
+
+class ListDomainAliases(ListingSchema):
+    query: Annotated[Line, Field(max_length=255)] | None = None
+
+
+class DomainAliasRef(Schema):
+    alias: ObjectId
+
+
+class ResolveDomainAlias(Schema):
+    alias: Annotated[Domain, BeforeValidator(_url_decoded)]

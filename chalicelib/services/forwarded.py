@@ -1,0 +1,134 @@
+"""Forwarded addresses (`/addresses/forwarded`): addresses of no account that pass mail
+on to their targets (email addresses, smtp relays, http endpoints).
+
+One is an address item in the `FORWARDED` partition of the addresses table plus its
+`address#` lookup (user `FORWARDED`), written together like an account's address, so
+one address is either an account's or forwarded, never both. It shows in the admin
+address listing and counts in its total. Delivery (other issues) reads `targets`,
+`forwards` and `forwardedDisabled`; this module keeps them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import addressing
+from chalicelib.clock import now_ms
+from chalicelib.errors import AddressExistsError, AddressNotFound, InputValidationError
+from chalicelib.ids import new_id
+from chalicelib.schemas.forwarded import CreateForwarded, UpdateForwarded
+from chalicelib.schemas.metadata import target_kind
+from chalicelib.store import addresses as address_store
+from chalicelib.store import counters, lookups
+from chalicelib.store.addresses import FORWARDED, AddressItem
+from chalicelib.store.lookups import LookupItem
+from chalicelib.store.transact import Transaction, run
+
+
+def _check_address(address: str, allow_wildcard: bool) -> None:
+    local = address.rpartition("@")[0]
+    if "+" in local:
+        raise InputValidationError({"address": "Address can not contain +"})
+    if "*" in address:
+        if not allow_wildcard:
+            raise InputValidationError({"address": "Address can not contain *"})
+        if local != "*":
+            raise InputValidationError({"address": 'Invalid wildcard address, use "*@domain"'})
+
+
+def _check_targets(targets: list[str], addrview: str) -> None:
+    for target in targets:
+        if target_kind(target) == "mail" and \
+                addressing.unameview(addressing.normalize_address(target)) == \
+                addressing.unameview(addrview):
+            raise InputValidationError({"targets": f'Can not forward to self "{target}"'})
+
+
+def _tags(tags: list[str] | None) -> dict[str, Any]:
+    return {"tags": tags or [], "tagsview": [tag.lower() for tag in tags or []]}
+
+
+def create(params: CreateForwarded) -> str:
+    _check_address(params.address, params.allowWildcard)
+    addrview = addressing.normalize_address(params.address)
+    targets = params.targets or []
+    _check_targets(targets, addrview)
+    address_id = new_id()
+
+    def build(tx: Transaction) -> str:
+        tx.save(LookupItem(key=lookups.address_key(addrview), user=FORWARDED, target=address_id,
+                           address=params.address),
+                condition=LookupItem.key.does_not_exist(), label="address")
+        tx.save(AddressItem(user=FORWARDED, id=address_id, address=params.address,
+                            addrview=addrview, name=params.name, targets=targets,
+                            forwards=params.forwards or None, forwardedDisabled=False,
+                            metaData=params.metaData, internalData=params.internalData,
+                            created=now_ms(), **_tags(params.tags)),
+                condition=AddressItem.id.does_not_exist())
+        counters.add(tx, counters.ADDRESSES, 1)
+        return address_id
+
+    return run(build, errors={"address": AddressExistsError})
+
+
+def get(address_id: str) -> AddressItem:
+    item = address_store.get(FORWARDED, address_id)
+    if item is None:
+        raise AddressNotFound("Invalid or unknown address")
+    return item
+
+
+_CLEARABLE = ("name", "metaData", "internalData")
+
+
+def update(params: UpdateForwarded) -> None:
+    given = params.model_fields_set
+
+    def build(tx: Transaction) -> None:
+        item = get(params.id)
+        actions: list[Any] = []
+        for name in _CLEARABLE:
+            if name in given:
+                value = getattr(params, name)
+                attribute = getattr(AddressItem, name)
+                actions.append(attribute.set(value) if value else attribute.remove())
+        if "tags" in given:
+            tags = _tags(params.tags)
+            actions += [AddressItem.tags.set(tags["tags"]),
+                        AddressItem.tagsview.set(tags["tagsview"])]
+        if "forwards" in given:
+            actions.append(AddressItem.forwards.set(params.forwards or 0))
+        if "forwardedDisabled" in given:
+            actions.append(AddressItem.forwardedDisabled.set(bool(params.forwardedDisabled)))
+        addrview = item.addrview
+        if params.address is not None and addressing.normalize_address(params.address) != addrview:
+            _check_address(params.address, allow_wildcard="*" in item.address)
+            addrview = addressing.normalize_address(params.address)
+            tx.save(LookupItem(key=lookups.address_key(addrview), user=FORWARDED,
+                               target=item.id, address=params.address),
+                    condition=LookupItem.key.does_not_exist(), label="address")
+            tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
+                      condition=LookupItem.target == item.id)
+            actions += [AddressItem.address.set(params.address),
+                        AddressItem.addrview.set(addrview)]
+        elif params.address is not None:
+            actions.append(AddressItem.address.set(params.address))  # another spelling
+        if "targets" in given:
+            targets = params.targets or []
+            _check_targets(targets, addrview)
+            actions.append(AddressItem.targets.set(targets))
+        if actions:
+            tx.update(item, actions=actions,
+                      condition=AddressItem.addrview == item.addrview, label="item")
+
+    run(build, errors={"address": AddressExistsError})
+
+
+def delete(address_id: str) -> None:
+    def build(tx: Transaction) -> None:
+        item = get(address_id)
+        tx.delete(item, condition=AddressItem.addrview == item.addrview, label="item")
+        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
+                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+        counters.add(tx, counters.ADDRESSES, -1)
+
+    run(build)

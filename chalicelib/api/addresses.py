@@ -12,12 +12,13 @@ from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.metadata import loaded
-from chalicelib.schemas.addresses import (AddressRef, CreateAddress, ResolveAddress,
-                                          SearchAddresses, UpdateAddress, UserAddresses)
+from chalicelib.schemas.addresses import (AddressRef, AddressRegisterQuery, CreateAddress,
+                                          ResolveAddress, SearchAddresses, UpdateAddress,
+                                          UserAddresses)
 from chalicelib.schemas.forwarded import (CreateDomainAlias, CreateForwarded, DomainAliasRef,
                                           ForwardedRef, ListDomainAliases, ResolveDomainAlias,
                                           UpdateForwarded)
-from chalicelib.services import addresses, domain_aliases, forwarded
+from chalicelib.services import addresses, domain_aliases, forwarded, users
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.domain_aliases import DomainAliasItem
 
@@ -46,6 +47,16 @@ def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, An
     if found.user == FORWARDED:
         return forwarded_details(forwarded.get(found.id), ctx.principal is None)
     return owner(found)
+
+
+@endpoint(bp, "/users/{user}/addressregister", "GET", AddressRegisterQuery,
+          response=r.AddressRegister,
+          summary="Addresses the user wrote to or received from, for autocomplete")
+def address_register(params: AddressRegisterQuery) -> dict[str, Any]:
+    # The register is filled by sending and delivery, which this API does not do yet
+    # (docs/compatibility.md): the answer has the right shape and no entries.
+    users.get(params.user)
+    return {"results": []}
 
 
 @endpoint(bp, "/addresses/forwarded", "POST", CreateForwarded, response=r.CreatedId,

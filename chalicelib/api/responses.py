@@ -272,6 +272,16 @@ class ResolvedAddress(Answer):
     user: Id
 
 
+class RegisteredAddress(Closed):
+    id: Id
+    name: str | Literal[False]
+    address: str
+
+
+class AddressRegister(Answer):
+    results: list[RegisteredAddress]
+
+
 class ForwardLimits(Closed):
     forwards: Limit
 

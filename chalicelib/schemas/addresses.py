@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Address, Tags
 from chalicelib.schemas.metadata import MetaData
-from chalicelib.validation import Bool, Line, ListingSchema, ObjectId, Schema
+from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId, Schema
 
 Name = Annotated[Line, Field(max_length=256)]
 
@@ -46,6 +46,12 @@ class UserAddresses(Schema):
     user: ObjectId
     metaData: Bool = False
     internalData: Bool = False
+
+
+class AddressRegisterQuery(AuditSchema):
+    user: ObjectId
+    query: Annotated[Line, Field(min_length=1, max_length=255)]
+    limit: Limit = 20
 
 
 class AddressRef(Schema):

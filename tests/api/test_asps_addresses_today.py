@@ -90,3 +90,12 @@ def test_address_metadata_must_be_a_small_object(api, make_user, value):
     reply = api.post(f"/users/{user_id}/addresses", {"address": "m@example.com",
                                                      "metaData": value})
     assert reply.status == 400 and "metaData" in reply["details"]
+
+
+def test_address_register_answers_in_shape(api, make_user):
+    user_id = make_user("register")
+    reply = api.get(f"/users/{user_id}/addressregister?query=john&limit=5")
+    assert reply.json == {"success": True, "results": []}
+    missing = api.get(f"/users/{user_id}/addressregister")
+    assert missing.status == 400 and "query" in missing["details"]
+    assert api.get(f"/users/{'0' * 24}/addressregister?query=j").status == 404

@@ -31,7 +31,7 @@ OPERATOR_ONLY = {
 # and the reads a web mail makes before it shows the code prompt (the account, to see
 # that 2FA is on and greet its owner, and the folder list it keeps in the session).
 # Never message content and never a write: the trade-off is in docs/architecture.md,
-# "Security".
+# "Account security".
 PENDING_2FA_ALLOWED = {
     ("POST", "/users/{user}/2fa/totp/check"),
     ("DELETE", "/authenticate"),

@@ -92,6 +92,21 @@ def run_api_flow(flow: Flow) -> str:
     flow.call("GET", "/addresses/resolve/alias@example.com")
     flow.call("GET", "/addresses?query=example")
     flow.call("DELETE", f"/users/{user}/addresses/{address['id']}")
+    flow.call("GET", "/users/resolve/flow")
+    flow.call("POST", "/preauth", {"username": "flow"})
+    forwarded = flow.call("POST", "/addresses/forwarded", {"address": "fwd@example.com",
+                                                           "targets": ["x@example.org"]})
+    flow.call("PUT", f"/addresses/forwarded/{forwarded['id']}", {"address": "fwd2@example.com"})
+    flow.call("DELETE", f"/addresses/forwarded/{forwarded['id']}")
+    alias = flow.call("POST", "/domainaliases", {"alias": "example.net", "domain": "example.com"})
+    flow.call("GET", "/addresses/resolve/flow@example.net")
+    flow.call("GET", "/domainaliases")
+    flow.call("DELETE", f"/domainaliases/{alias['id']}")
+    gone = flow.call("POST", "/users", {"username": "gone", "password": "gone-password-1"})["id"]
+    flow.call("DELETE", f"/users/{gone}")
+    flow.call("GET", f"/users/{gone}/restore")
+    flow.call("POST", f"/users/{gone}/restore", {})
+    flow.call("POST", "/quota/reset", {})
 
     boxes = {b["path"]: b["id"] for b in flow.call("GET", f"/users/{user}/mailboxes")["results"]}
     inbox, trash = boxes["INBOX"], boxes["Trash"]
@@ -298,7 +313,7 @@ def run_jobs(app: Any) -> None:
              "source": "aws.events", "account": "123456789012", "time": "2024-01-01T00:00:00Z",
              "region": "us-east-1", "resources": [], "detail": {}}
     for name in ("purge_deleted_mailboxes", "expire_messages", "purge_deleted_users",
-                 "sweep_mail_bucket"):
+                 "sweep_mail_bucket", "reset_quotas"):
         getattr(app_module(), name)(event, Context())
     later = time.time() + 3 * 24 * 3600
     maintenance.purge_users(now=later)

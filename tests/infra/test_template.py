@@ -98,7 +98,7 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
     resources = template["Resources"]
     functions = _of_type(template, "AWS::Serverless::Function")
     scheduled = {"PurgeDeletedMailboxes", "ExpireMessages", "PurgeDeletedUsers",
-                 "SweepMailBucket"}
+                 "SweepMailBucket", "ResetQuotas"}
     assert set(functions) == {"APIHandler", "WebsocketConnect", "WebsocketMessage",
                               "WebsocketDisconnect", "JournalStream", *scheduled}
     for name, function in functions.items():

@@ -84,7 +84,7 @@ def test_purge_worker_never_touches_a_mailbox_that_still_exists(api, account):
 
 def test_purge_runs_on_a_schedule_declared_on_the_app(app):
     assert {"purge_deleted_mailboxes", "purge_deleted_users", "sweep_mail_bucket",
-            "expire_messages"} \
+            "expire_messages", "reset_quotas"} \
         <= set(app.handler_map)
 
 

@@ -115,3 +115,31 @@ def test_out_of_scope_routes_say_so(api, make_user, method, path):
     reply = api.call(method, path, {} if method == "POST" else None)
     assert (reply.status, reply["code"]) == (501, "NotSupported"), reply
     assert reply["error"]
+
+
+def test_counters_stay_exact_under_concurrent_creations_and_deletions(serialized_aws):
+    """Lambdas race to create accounts (some on one taken name) and to delete others:
+    each counter equals what the tables hold."""
+    from chalicelib.schemas.users import CreateUser
+    from chalicelib.services import users
+    from chalicelib.services.authlog import Audit
+    from chalicelib.store import counters
+    from chalicelib.store.addresses import KIND, AddressItem
+    from chalicelib.store.users import LIVE, UserItem
+    from tests.support import race
+
+    doomed = [users.create(CreateUser(username=f"doomed{n}", password="pw")) for n in range(3)]
+
+    def work(n: int) -> object:
+        if n < 3:
+            return users.delete(doomed[n], Audit())
+        name = "same" if n < 6 else f"new{n}"
+        return users.create(CreateUser(username=name, password="pw",
+                                       address=f"a{n}@example.com"))
+
+    done, errors = race(9, work)
+    assert len(errors) == 2  # two of the three creations of "same" lost
+    live = sum(1 for _ in UserItem.by_kind.query(LIVE))
+    registered = sum(1 for _ in AddressItem.by_address.query(KIND))
+    assert (counters.value(counters.USERS), counters.value(counters.ADDRESSES)) == (
+        live, registered) == (4, 4)

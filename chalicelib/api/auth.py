@@ -28,7 +28,7 @@ def authenticate(params: Authenticate) -> dict[str, Any]:
 def preauth(params: Preauth) -> dict[str, Any]:
     user, require2fa = auth.preauth(params.username, params.scope)
     return {"id": user.id, "username": user.username, "address": user.address,
-            "scope": params.scope, "require2fa": require2fa}
+            "scope": params.scope, "require2fa": require2fa or False}
 
 
 @endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,

@@ -205,7 +205,7 @@ class Preauthenticated(Answer):
     username: str
     address: str | None
     scope: str
-    require2fa: list[str]
+    require2fa: list[str] | Literal[False]
 
 
 class AuthlogList(Paged):

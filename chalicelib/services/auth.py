@@ -141,16 +141,15 @@ def authenticate(params: Authenticate) -> Authenticated:
 def preauth(login: str, scope: str) -> tuple[UserItem, list[str]]:
     """Whether `login` names an account that may authenticate for `scope`, without a
     password: the account and the second factors it would ask for. Nothing is logged
-    and nothing counts toward the rate limit (no credential is tried)."""
+    and nothing counts toward the rate limit (no credential is tried). As in WildDuck,
+    a disabled account is a plain `AuthFailed`, a disabled scope says so (with the
+    account id)."""
     user = resolve_login(login)
-    if user is None:
+    if user is None or user.disabled or user.suspended or not user.activated:
         raise AuthFailed()
-    if user.disabled or user.suspended or not user.activated:
-        raise AuthFailed("User account is disabled")
     if scope in (user.disabledScopes or []):
-        raise InvalidAuthScope(f"Access to {scope} is disabled for this user")
-    enabled2fa = list(user.enabled2fa or [])
-    return user, enabled2fa if scope == "master" else []
+        raise InvalidAuthScope("Access to requested service disabled", id=user.id)
+    return user, list(user.enabled2fa or []) if scope == "master" else []
 
 
 def _rehash(user: UserItem, password: str) -> None:

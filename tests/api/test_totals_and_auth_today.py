@@ -84,14 +84,17 @@ def test_preauth(api, make_user):
     user_id = make_user("pre", password="pw", address="pre@example.com")
     reply = api.post("/preauth", {"username": "pre@example.com", "scope": "master"})
     assert reply.json == {"success": True, "id": user_id, "username": "pre",
-                          "address": "pre@example.com", "scope": "master", "require2fa": []}
+                          "address": "pre@example.com", "scope": "master",
+                          "require2fa": False}
     enabled_seed(api, user_id)
     assert api.post("/preauth", {"username": "pre"})["require2fa"] == ["totp"]
-    assert api.post("/preauth", {"username": "pre", "scope": "imap"})["require2fa"] == []
+    assert api.post("/preauth", {"username": "pre", "scope": "imap"})["require2fa"] is False
     unknown = api.post("/preauth", {"username": "nobody"})
     assert (unknown.status, unknown["code"]) == (403, "AuthFailed")
     api.put(f"/users/{user_id}", {"disabledScopes": ["pop3"]})
-    assert api.post("/preauth", {"username": "pre", "scope": "pop3"}).status == 403
+    scope = api.post("/preauth", {"username": "pre", "scope": "pop3"})
+    assert scope.json == {"error": "Access to requested service disabled",
+                          "code": "InvalidAuthScope", "id": user_id}
     api.put(f"/users/{user_id}", {"disabled": True})
     assert api.post("/preauth", {"username": "pre"})["code"] == "AuthFailed"
     # nothing was tried, so nothing is logged

@@ -1,29 +1,30 @@
 """Routes of /authenticate and the authentication log."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import InvalidToken
-from chalicelib.schemas.auth import Authenticate, AuthlogQuery, RevokeToken
 from chalicelib.services import auth, authlog, tokens, users
 from chalicelib.store.authlog import AuthlogItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.auth import Authenticate, AuthlogQuery, RevokeToken
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/authenticate", "POST", Authenticate, response=r.Authenticated,
+@endpoint(bp, "/authenticate", "POST", "auth.Authenticate", response="Authenticated",
           summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
     return authenticated(auth.authenticate(params))
 
 
-@endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,
+@endpoint(bp, "/authenticate", "DELETE", "auth.RevokeToken", response="Done",
           summary="Revoke the user token this request is made with")
 def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     if not isinstance(ctx.principal, tokens.UserToken):
@@ -32,7 +33,7 @@ def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery, response=r.AuthlogList,
+@endpoint(bp, "/users/{user}/authlog", "GET", "auth.AuthlogQuery", response="AuthlogList",
           summary="List the authentication log, newest first")
 def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     users.get(params.user)  # the log outlives a deleted account until the purge

@@ -1,21 +1,22 @@
 """Routes of a user's mailboxes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
-from chalicelib.schemas.mailboxes import (CreateMailbox, ListMailboxes, MailboxRef, ResolveMailbox,
-                                          UpdateMailbox)
 from chalicelib.services import mailboxes
 from chalicelib.store.mailboxes import MailboxItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.mailboxes import (CreateMailbox, ListMailboxes, MailboxRef,
+                                              ResolveMailbox, UpdateMailbox)
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users/{user}/mailboxes", "GET", ListMailboxes, response=r.MailboxList,
+@endpoint(bp, "/users/{user}/mailboxes", "GET", "mailboxes.ListMailboxes", response="MailboxList",
           summary="List the mailboxes of a user")
 def list_mailboxes(params: ListMailboxes) -> dict[str, Any]:
     return {"results": [summary(box, params.counters)
@@ -24,32 +25,36 @@ def list_mailboxes(params: ListMailboxes) -> dict[str, Any]:
 
 # Declared before /mailboxes/{mailbox}; both routers (API Gateway and chalice local)
 # prefer the literal segment whatever the order, this only keeps the reading order.
-@endpoint(bp, "/users/{user}/mailboxes/resolve", "GET", ResolveMailbox, response=r.CreatedId,
+@endpoint(bp, "/users/{user}/mailboxes/resolve", "GET", "mailboxes.ResolveMailbox",
+          response="CreatedId",
           summary="Find the id of the mailbox at a path")
 def resolve_mailbox(params: ResolveMailbox) -> dict[str, Any]:
     return {"id": mailboxes.resolve(params.user, params.path)}
 
 
-@endpoint(bp, "/users/{user}/mailboxes", "POST", CreateMailbox, response=r.CreatedId,
+@endpoint(bp, "/users/{user}/mailboxes", "POST", "mailboxes.CreateMailbox", response="CreatedId",
           summary="Create a mailbox")
 def create_mailbox(params: CreateMailbox) -> dict[str, Any]:
     return {"id": mailboxes.create(params)}
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "GET", MailboxRef, response=r.MailboxDetails,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "GET", "mailboxes.MailboxRef",
+          response="MailboxDetails",
           summary="Get one mailbox with its counters")
 def get_mailbox(params: MailboxRef) -> dict[str, Any]:
     return details(mailboxes.get(params.user, params.mailbox))
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "PUT", UpdateMailbox, response=r.Done,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "PUT", "mailboxes.UpdateMailbox",
+          response="Done",
           summary="Rename a mailbox (with its children) or change its settings")
 def update_mailbox(params: UpdateMailbox) -> dict[str, Any]:
     mailboxes.update(params)
     return {}
 
 
-@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "DELETE", MailboxRef, response=r.Done,
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}", "DELETE", "mailboxes.MailboxRef",
+          response="Done",
           summary="Delete a user-made mailbox; its messages are purged later")
 def delete_mailbox(params: MailboxRef) -> dict[str, Any]:
     mailboxes.delete(params.user, params.mailbox)

@@ -1,40 +1,43 @@
 """Routes of /users: accounts, logout and password reset."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
-from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
-                                      UpdateUser, UserRef)
 from chalicelib.services import users
 from chalicelib.services.authlog import Audit
 from chalicelib.services.users import quota_allowed
 from chalicelib.store.users import UserItem
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
+                                          UpdateUser, UserRef)
+
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users", "GET", ListUsers, response=r.UserList, summary="Search and list users")
+@endpoint(bp, "/users", "GET", "users.ListUsers",
+          response="UserList", summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
     return page_response(page, params.page, shaped(page, summary), query=params.query or "")
 
 
-@endpoint(bp, "/users", "POST", CreateUser, response=r.CreatedId, summary="Create a user")
+@endpoint(bp, "/users", "POST", "users.CreateUser", response="CreatedId", summary="Create a user")
 def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
     return once(ctx, "create-user", params, lambda claim: {"id": users.create(params, claim)},
                 lambda result: {"id": result["id"]})
 
 
-@endpoint(bp, "/users/{user}", "GET", UserRef, response=r.UserDetails, summary="Get one user")
+@endpoint(bp, "/users/{user}", "GET", "users.UserRef",
+          response="UserDetails", summary="Get one user")
 def get_user(params: UserRef) -> dict[str, Any]:
     return details(users.get(params.user))
 
@@ -46,7 +49,7 @@ OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disa
 PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "sess", "ip"}
 
 
-@endpoint(bp, "/users/{user}", "PUT", UpdateUser, response=r.Done, summary="Update a user")
+@endpoint(bp, "/users/{user}", "PUT", "users.UpdateUser", response="Done", summary="Update a user")
 def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     if ctx.principal is not None:
         if ctx.principal.temporary and ("password" not in params.model_fields_set or
@@ -62,20 +65,22 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}", "DELETE", DeleteUser, response=r.Done, summary="Delete a user")
+@endpoint(bp, "/users/{user}", "DELETE", "users.DeleteUser",
+          response="Done", summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
     users.delete(params.user, Audit(params.sess, params.ip))
     return {}
 
 
-@endpoint(bp, "/users/{user}/logout", "PUT", Logout, response=r.Done,
+@endpoint(bp, "/users/{user}/logout", "PUT", "users.Logout", response="Done",
           summary="Log out all sessions of a user")
 def logout_user(params: Logout) -> dict[str, Any]:
     users.logout(params.user, params.reason)
     return {}
 
 
-@endpoint(bp, "/users/{user}/password/reset", "POST", ResetPassword, response=r.TemporaryPassword,
+@endpoint(bp, "/users/{user}/password/reset", "POST", "users.ResetPassword",
+          response="TemporaryPassword",
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
     return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}

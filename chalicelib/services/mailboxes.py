@@ -8,7 +8,7 @@ the user's journal in the same transaction, and creation and deletion keep the u
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pynamodb.exceptions import DeleteError
 from pynamodb.expressions.condition import Condition
@@ -19,7 +19,6 @@ from chalicelib.errors import (Conflict, DisallowedMailboxMethod, InputValidatio
                                MailboxExistsError, NoSuchMailbox, TooMany, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.mailbox_paths import INBOX, MAX_MAILBOXES
-from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
 from chalicelib.services import users
 from chalicelib.store import filters as filter_store
 from chalicelib.store import journal, lookups
@@ -30,6 +29,9 @@ from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
 from chalicelib.store.transact import Transaction, TransactionFailed, deadline, pause, run
 from chalicelib.store.users import UserItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
 
 MAX_TX_OPS = 100  # DynamoDB's limit on one TransactWriteItems
 # A renamed mailbox costs four operations (item update, old lookup delete, new lookup

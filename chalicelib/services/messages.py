@@ -37,7 +37,7 @@ from chalicelib.store.messages import DELETED, DRAFT, FLAGGED, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem, no_own_quota
-from chalicelib.validation import MAX_DATE_MS
+from chalicelib.request_limits import MAX_DATE_MS
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -15,7 +15,6 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
 from chalicelib.security import passwords, pgp
 from chalicelib.security.secrets import new_temporary_password
 from chalicelib.services import authlog, idempotency
@@ -30,6 +29,9 @@ from chalicelib.store.paging import Page, query_page
 from chalicelib.store.tasks import PURGE_USER, TaskItem
 from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.users import LIVE, UserItem, has_pub_key
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
 
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600

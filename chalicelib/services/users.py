@@ -71,10 +71,18 @@ def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -
         raise InputValidationError({"encryptMessages": NEEDS_KEY})
 
 
+def _given(params: UpdateUser) -> set[str]:
+    """The fields an update changes. An empty value of a yes/no field (`""`, null) leaves
+    it as it is: storing a null there would read as "no" here but fail every condition
+    that expects false."""
+    return {name for name in params.model_fields_set
+            if name not in _FLAGS or getattr(params, name) is not None}
+
+
 def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:
     """Check the encryption an update leaves the account with; returns the condition that
     keeps the check true against a concurrent update of the other field."""
-    given = params.model_fields_set
+    given = _given(params)
     if not given & {"encryptMessages", "pubKey"}:
         return None
     sets_flag, sets_key = "encryptMessages" in given, "pubKey" in given
@@ -199,8 +207,8 @@ def quota_allowed(user: UserItem) -> int:
     return int(user.quota or settings().default_quota)
 
 
-_PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "disabled",
-                 "suspended")
+_FLAGS = ("encryptMessages", "encryptForwarded", "disabled", "suspended")
+_PLAIN_FIELDS = ("name", "language", *_FLAGS)
 
 
 def password_source(user: UserItem, password: str) -> str | None:
@@ -231,7 +239,7 @@ def _check_existing_password(user: UserItem, password: str, audit: Audit) -> Non
 def update(params: UpdateUser) -> None:
     """Partial update: only the fields present in the request change."""
     user = get(params.user)
-    given = params.model_fields_set
+    given = _given(params)
     if params.existingPassword is not None:
         _check_existing_password(user, params.existingPassword, Audit(params.sess, params.ip))
     guard = _check_encryption_update(params, user)

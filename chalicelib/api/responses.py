@@ -232,9 +232,11 @@ class Mailbox(Closed):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
+    retention: int = Field(None, description="Milliseconds; only when the mailbox has one")
     total: int = Field(None, description="With counters=true")
     unseen: int = Field(None, description="With counters=true")
-    size: int = Field(None, description="With counters=true")
+    size: int = Field(None, description="With sizes=true or counters=true")
 
 
 class MailboxList(Answer):
@@ -249,6 +251,7 @@ class MailboxDetails(Answer):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
     total: int
     unseen: int
     size: int

@@ -12,8 +12,8 @@ from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
-                                         ListMessages, MessageRef, QuotaReset, UpdateMessages,
-                                         UploadMessage)
+                                         ListMessages, MessageRef, QuotaReset, ReadMessage,
+                                         UpdateMessages, UploadMessage)
 from chalicelib.services import archive, message_updates, messages, quota
 from chalicelib.services.idempotency import Claim
 from chalicelib.services.messages import Download, NewMessage
@@ -85,9 +85,17 @@ def list_flagged(params: ListFlagged) -> dict[str, Any]:
     return page_response(page, params.page, shaped(page, views.summary), total=total)
 
 
-@endpoint(bp, MESSAGE, "GET", MessageRef, response=r.MessageDetails, summary="Get message details")
-def get_message(params: MessageRef) -> dict[str, Any]:
-    return views.details(messages.read(params.user, params.mailbox, params.message))
+@endpoint(bp, MESSAGE, "GET", ReadMessage, response=r.MessageDetails,
+          summary="Get message details (markAsSeen: and mark it seen)")
+def get_message(params: ReadMessage) -> dict[str, Any]:
+    view = messages.read(params.user, params.mailbox, params.message)
+    if params.markAsSeen:
+        message_updates.mark_seen(view.item)
+    shaped = views.details(view)
+    if params.replaceCidLinks:
+        shaped["html"] = views.attachment_urls(shaped["html"], f"/users/{params.user}/mailboxes/"
+                                               f"{params.mailbox}/messages/{params.message}")
+    return shaped
 
 
 @endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, response=SOURCE,

@@ -327,7 +327,10 @@ class MailingList(Closed):
 
 class MessageBody(MessageFields):
     user: Id
-    replyTo: list[MailAddress]
+    # Left out when the message has none, as the reference server does.
+    cc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    bcc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
     list: MailingList | Literal[False]

@@ -158,6 +158,15 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
         run(build, errors={"mailbox": NoSuchMailbox}, on_retry=refresh)
 
 
+def mark_seen(item: MessageItem) -> None:
+    """Mark a message that is being read as seen (`markAsSeen`), as a flag update
+    (counters, journal, timeline); `item` shows the new flags afterwards."""
+    if item.has(SEEN):
+        return
+    update(item.user, item.mailbox, str(int(item.uid)), Changes(seen=True))
+    item.flags = [*(item.flags or []), SEEN]
+
+
 def move(user_id: str, mailbox_id: str, target: str, to_mailbox: str,
          changes: Changes) -> list[tuple[int, int]]:
     """Move messages (with optional flag changes); returns [(old uid, new uid), ...]."""

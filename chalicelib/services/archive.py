@@ -15,7 +15,7 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
 from chalicelib.services import users
 from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
-                                          quota_condition)
+                                          quota_condition, retention_expiry)
 from chalicelib.store import archived as archive_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailboxes_store
@@ -123,9 +123,10 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
         flags.append(JUNK)
     item.flags = flags
     item.rev = 0
-    # As WildDuck does, a restored message keeps no expiry: a date that caused its
-    # deletion would otherwise delete it again at the next expiry run.
-    store.set_expiry(item, None)
+    # As WildDuck does, a restored message keeps no expiry of its own (a date that
+    # caused its deletion would delete it again at the next expiry run); it takes the
+    # retention of the mailbox it is restored into, from now.
+    store.set_expiry(item, retention_expiry(mailbox))
     uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
     if uid is None:
         raise NoSuchMailbox()

@@ -79,9 +79,15 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
 
 
 def expire_messages(limit: int = 500, now: float | None = None) -> int:
-    """Delete the messages whose `expires` date has passed (to the archive, like any
-    delete: counters, quota and journal stay exact, and the message stays restorable
-    for the archive retention). Returns how many were deleted."""
+    """Delete the messages whose `expires` date has passed: a date set through the API,
+    or the retention of the mailbox they arrived in. Each goes to the archive like any
+    delete (counters, quota and journal stay exact, and the message stays restorable for
+    the archive retention). Returns how many were deleted.
+
+    Bounded by `limit` index entries a run, oldest due first; a run cut short is simply
+    continued by the next (what it deleted left the index). Entries of an account
+    deleted in the meantime leave the index too, so that until the purge removes them
+    they cannot fill every run's first `limit` entries and stall the job."""
     now_ms = int((time.time() if now is None else now) * 1000)
     deleted = 0
     for item in store.due(now_ms, limit):
@@ -91,7 +97,9 @@ def expire_messages(limit: int = 500, now: float | None = None) -> int:
             with budget(API_BUDGET_S):
                 archive.delete(item.user, item.mailbox, int(item.uid))
             deleted += 1
-        except (MessageNotFound, NoSuchMailbox, UserNotFound):
+        except UserNotFound:
+            store.forget_expiry(item)
+        except (MessageNotFound, NoSuchMailbox):
             continue  # moved, deleted or purged since the index was read
     return deleted
 

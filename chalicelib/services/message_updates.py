@@ -17,7 +17,8 @@ from typing import Any, Iterator, Sequence, TypeVar
 
 from chalicelib.clock import iso
 from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, UserNotFound
-from chalicelib.services.messages import flagged_visible, owned, owned_mailbox
+from chalicelib.services.messages import (flagged_visible, owned, owned_mailbox,
+                                          retention_expiry)
 from chalicelib.store import journal
 from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store import messages as store
@@ -211,6 +212,9 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
     if first_uid is None:
         raise NoSuchMailbox()
     uids = {int(item.uid): first_uid + offset for offset, item in enumerate(batch)}
+    # As the reference: a moved message takes the target's retention from now (an
+    # expiry of its own is dropped), unless the request sets `expires` itself.
+    expires = changes.expiry(None) if changes.expires is not None else retention_expiry(target)
     state = {"batch": batch}
 
     def build(tx: Transaction) -> list[tuple[int, int]]:
@@ -221,7 +225,7 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
             new_uid = uids[int(item.uid)]
             moved = copy_of(item)
             moved.flags = changes.flags(item.flags or [], junk=junk)
-            store.set_expiry(moved, changes.expiry(item.expires))
+            store.set_expiry(moved, expires)
             moved.rev = 0
             store.place(moved, target.id, new_uid, flagged_visible(target))
             tx.delete(item, condition=MessageItem.rev == item.rev, label=f"m{int(item.uid)}")

@@ -13,7 +13,8 @@ from chalicelib.api import message_views as views
 from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
-from chalicelib.schemas.messages import ArchivedRef, ListArchived, RestoreArchived
+from chalicelib.schemas.messages import (ArchivedRef, ListArchived, RestoreArchived,
+                                         RestoreArchivedRange)
 from chalicelib.services import archive
 
 bp = Blueprint(__name__)
@@ -41,6 +42,14 @@ def list_archived(params: ListArchived) -> dict[str, Any]:
           summary="List archived messages (current server's path)")
 def list_archived_messages(params: ListArchived) -> dict[str, Any]:
     return _list(params)
+
+
+# A literal segment: it wins over /archived/{message} on both routers.
+@endpoint(bp, "/users/{user}/archived/restore", "POST", RestoreArchivedRange,
+          response=r.RestoreQueued,
+          summary="Restore every message deleted in a time range (a background task)")
+def restore_archived_range(params: RestoreArchivedRange) -> dict[str, Any]:
+    return {"task": archive.queue_restore(params.user, params.start, params.end)}
 
 
 @endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef, response=r.ArchivedDetails,

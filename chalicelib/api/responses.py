@@ -419,6 +419,10 @@ class Restored(Answer):
     uid: Uid
 
 
+class RestoreQueued(Answer):
+    task: Id = Field(description="The queued restore task")
+
+
 # The document itself
 
 class OpenApiDocument(BaseModel):

@@ -254,5 +254,13 @@ class RestoreArchived(AuditSchema):
     mailbox: ObjectId | None = None
 
 
+class RestoreArchivedRange(AuditSchema):
+    """`POST /archived/restore`: everything deleted from `start` to `end` (inclusive)."""
+
+    user: ObjectId
+    start: EpochMs
+    end: EpochMs
+
+
 class QuotaReset(AuditSchema):
     user: ObjectId

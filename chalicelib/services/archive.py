@@ -13,6 +13,7 @@ import time
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
+from chalicelib.ids import new_id
 from chalicelib.services import users
 from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
                                           quota_condition, retention_expiry)
@@ -26,6 +27,7 @@ from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import JUNK, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
+from chalicelib.store.tasks import RESTORE_ARCHIVED, TaskItem
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
@@ -56,6 +58,18 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
         if seqs is None:
             raise UserNotFound()
         run(build, errors={"mailbox": NoSuchMailbox, "user": UserNotFound}, on_retry=reread)
+
+
+def queue_restore(user_id: str, start_ms: int, end_ms: int) -> str:
+    """Queue the restore of everything the account deleted within [start, end] (the
+    archive's `archived` time); the scheduled task runner does it in bounded steps
+    (services/maintenance.restore_archived). Returns the task id."""
+    users.get(user_id)
+    now = time.time()
+    task_id = new_id(now)
+    TaskItem(kind=RESTORE_ARCHIVED, id=task_id, user=user_id,
+             data={"start": start_ms, "end": end_ms}, created=int(now * 1000)).save()
+    return task_id
 
 
 def _live(user_id: str, archived_id: str) -> ArchivedItem:

@@ -93,9 +93,14 @@ def _purge_summary(job: str, report: Any) -> dict[str, int]:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 @background
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
-    """Remove the messages of deleted mailboxes, a bounded number per run."""
+    """Remove the messages of deleted mailboxes, a bounded number per run; then run the
+    queued archive restores (`POST /archived/restore`), the other task kind."""
     from chalicelib.services import maintenance
-    return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    summary = _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    restores = maintenance.restore_archived()
+    logs.info("restore-archived", tasksDone=restores.tasks_done, restored=restores.restored,
+              failed=restores.failed)
+    return {**summary, "messagesRestored": restores.restored}
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))

@@ -15,7 +15,8 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.services import archive
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.messages import ArchivedRef, ListArchived, RestoreArchived
+    from chalicelib.schemas.messages import (ArchivedRef, ListArchived, RestoreArchived,
+                                             RestoreArchivedRange)
 
 bp = Blueprint(__name__)
 
@@ -45,6 +46,14 @@ def list_archived_messages(params: ListArchived) -> dict[str, Any]:
     return _list(params)
 
 
+# A literal segment: it wins over /archived/{message} on both routers.
+@endpoint(bp, "/users/{user}/archived/restore", "POST", "messages.RestoreArchivedRange",
+          response="RestoreQueued",
+          summary="Restore every message deleted in a time range (a background task)")
+def restore_archived_range(params: RestoreArchivedRange) -> dict[str, Any]:
+    return {"task": archive.queue_restore(params.user, params.start, params.end)}
+
+
 @endpoint(bp, "/users/{user}/archived/{message}", "GET", "messages.ArchivedRef",
           response="ArchivedDetails",
           summary="Get an archived message")
@@ -65,6 +74,7 @@ def restore_archived(params: RestoreArchived) -> dict[str, Any]:
 
 
 @endpoint(bp, "/users/{user}/archived/messages/{message}/restore", "POST",
-          "messages.RestoreArchived", response="Restored", summary="Restore an archived message (current server's path)")
+          "messages.RestoreArchived",
+          response="Restored", summary="Restore an archived message (current server's path)")
 def restore_archived_message(params: RestoreArchived) -> dict[str, Any]:
     return _restore(params)

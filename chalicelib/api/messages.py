@@ -17,7 +17,7 @@ from chalicelib.services.messages import Download, NewMessage
 if TYPE_CHECKING:
     from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage,
                                              ListFlagged, ListMessages, MessageRef, QuotaReset,
-                                             UpdateMessages, UploadMessage)
+                                             ReadMessage, UpdateMessages, UploadMessage)
 
 bp = Blueprint(__name__)
 
@@ -87,10 +87,17 @@ def list_flagged(params: ListFlagged) -> dict[str, Any]:
     return page_response(page, params.page, shaped(page, views.summary), total=total)
 
 
-@endpoint(bp, MESSAGE, "GET", "messages.MessageRef",
-          response="MessageDetails", summary="Get message details")
-def get_message(params: MessageRef) -> dict[str, Any]:
-    return views.details(messages.read(params.user, params.mailbox, params.message))
+@endpoint(bp, MESSAGE, "GET", "messages.ReadMessage", response="MessageDetails",
+          summary="Get message details (markAsSeen: and mark it seen)")
+def get_message(params: ReadMessage) -> dict[str, Any]:
+    view = messages.read(params.user, params.mailbox, params.message)
+    if params.markAsSeen:
+        message_updates.mark_seen(view.item)
+    shaped = views.details(view)
+    if params.replaceCidLinks:
+        shaped["html"] = views.attachment_urls(shaped["html"], f"/users/{params.user}/mailboxes/"
+                                               f"{params.mailbox}/messages/{params.message}")
+    return shaped
 
 
 @endpoint(bp, MESSAGE + "/message.eml", "GET", "messages.MessageRef", response=SOURCE,

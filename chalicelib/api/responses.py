@@ -232,9 +232,11 @@ class Mailbox(Closed):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
+    retention: int = Field(None, description="Milliseconds; only when the mailbox has one")
     total: int = Field(None, description="With counters=true")
     unseen: int = Field(None, description="With counters=true")
-    size: int = Field(None, description="With counters=true")
+    size: int = Field(None, description="With sizes=true or counters=true")
 
 
 class MailboxList(Answer):
@@ -249,6 +251,7 @@ class MailboxDetails(Answer):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
     total: int
     unseen: int
     size: int
@@ -324,7 +327,10 @@ class MailingList(Closed):
 
 class MessageBody(MessageFields):
     user: Id
-    replyTo: list[MailAddress]
+    # Left out when the message has none, as the reference server does.
+    cc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    bcc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
     list: MailingList | Literal[False]
@@ -411,6 +417,10 @@ class ArchivedDetails(Answer, MessageBody):
 class Restored(Answer):
     mailbox: Id
     uid: Uid
+
+
+class RestoreQueued(Answer):
+    task: Id = Field(description="The queued restore task")
 
 
 # The document itself

@@ -53,7 +53,7 @@ def event_stream(answer: updates.Poll, retry_ms: int) -> str:
 def _last_event_id(params: UpdatesRef, ctx: RequestContext) -> str | None:
     header = next((value for name, value in ctx.headers.items()
                    if name.lower() == "last-event-id"), None)
-    return header if header and header.strip() else params.lastEventId
+    return header if header and header.strip() else params.resume_from()
 
 
 @endpoint(bp, "/users/{user}/updates", "GET", "updates.UpdatesRef", response=EVENT_STREAM,

@@ -186,6 +186,16 @@ def flagged_visible(mailbox: MailboxItem) -> bool:
     return mailbox.specialUse not in HIDDEN_FROM_FLAGGED
 
 
+def retention_expiry(mailbox: MailboxItem, arrived_ms: int | None = None) -> int | None:
+    """When a message arriving in `mailbox` now (upload, delivery, move, restore) expires:
+    the mailbox's retention after its arrival there, none without one. The scheduled
+    `expire_messages` job then deletes it (to the archive)."""
+    retention = int(mailbox.retention or 0)
+    if not retention:
+        return None
+    return min((now_ms() if arrived_ms is None else arrived_ms) + retention, MAX_DATE_MS)
+
+
 def _build_item(user_id: str, msgid: str, idate: int, parsed: mail.ParsedMessage, thread: str,
                 flags: list[str], encrypted: bool) -> tuple[MessageItem, dict[str, Any] | None]:
     """The item, and the bodies document to put in S3 when it does not fit on the item."""
@@ -296,7 +306,8 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     body_key = blobs.bodies_key(user_id, idate, msgid)
     flags = flags_of(message.seen, message.flagged, message.draft)
     user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
-    item, bodies, stored = _prepare(user, msgid, idate, message.raw, plain, flags)
+    item, bodies, stored = _prepare(user, mailbox, msgid, idate, message.raw, plain, flags)
+    store.set_expiry(item, retention_expiry(mailbox))
     if over_quota(user, len(stored)):
         raise OverQuotaError()
     blobs.put(raw_key, stored, "message/rfc822")
@@ -358,12 +369,14 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
         on_retry=reread)
 
 
-def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: mail.ParsedMessage,
+def _prepare(user: UserItem, mailbox: MailboxItem, msgid: str, idate: int, raw: bytes,
+             plain: mail.ParsedMessage,
              flags: list[str]) -> tuple[MessageItem, dict[str, Any] | None, bytes]:
-    """What gets stored: for users who asked for it, the PGP/MIME-encrypted source, whose
-    envelope keeps the headers listings need (so the metadata comes from it)."""
+    """What gets stored: for users who asked for it (for the account or this mailbox),
+    the PGP/MIME-encrypted source, whose envelope keeps the headers listings need (so
+    the metadata comes from it)."""
     stored, parsed, encrypted = raw, plain, False
-    if user.encryptMessages and user.pubKey:
+    if (user.encryptMessages or mailbox.encryptMessages) and user.pubKey:
         try:
             stored = mail.encrypt_message(raw, user.pubKey)
         except ValueError:

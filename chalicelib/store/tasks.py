@@ -8,6 +8,8 @@ from chalicelib.store.base import meta
 
 PURGE_USER = "purge-user"
 PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
+# data: {start, end} (epoch ms of deletion), `after` (the last archived id done)
+RESTORE_ARCHIVED = "restore-archived"
 
 
 class TaskItem(Model):

@@ -253,7 +253,11 @@ def _unique(recipients: Sequence[str]) -> tuple[str, ...]:
     for address in recipients:
         address = (address or "").strip()
         if address:
-            seen.setdefault(normalize_address(address), address)
+            try:
+                key = normalize_address(address)
+            except ValueError:  # not address-shaped: SES will say so
+                key = address.lower()
+            seen.setdefault(key, address)
     return tuple(seen.values())
 
 

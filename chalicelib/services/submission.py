@@ -65,7 +65,8 @@ def submit(params: SubmitMessage, claim: idempotency.Claim | None) -> Submitted:
     envelope_from = (params.envelope.from_ if params.envelope and params.envelope.from_
                      else header_from)
     if not params.uploadOnly:
-        _check_own(user, [("from", header_from), ("envelope.from", envelope_from)])
+        _check_own(user, [("from", header_from)] + (
+            [("envelope.from", envelope_from)] if envelope_from is not header_from else []))
     to, cc = params.to, params.cc
     recipients = [a["address"] for a in params.envelope.to] if params.envelope and \
         params.envelope.to else [a["address"] for a in (to or []) + (cc or []) + (params.bcc or [])]

@@ -13,7 +13,7 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
 from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi,
-                            out_of_scope, twofa, updates, users)
+                            out_of_scope, submit, twofa, updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,7 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, updates.bp, out_of_scope.bp, openapi.bp):
+                  messages.bp, archive.bp, submit.bp, updates.bp, out_of_scope.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -93,9 +93,14 @@ def _purge_summary(job: str, report: Any) -> dict[str, int]:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 @background
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
-    """Remove the messages of deleted mailboxes, a bounded number per run."""
+    """Remove the messages of deleted mailboxes, a bounded number per run; then run the
+    queued archive restores (`POST /archived/restore`), the other task kind."""
     from chalicelib.services import maintenance
-    return _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    summary = _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
+    restores = maintenance.restore_archived()
+    logs.info("restore-archived", tasksDone=restores.tasks_done, restored=restores.restored,
+              failed=restores.failed)
+    return {**summary, "messagesRestored": restores.restored}
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))

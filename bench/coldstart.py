@@ -5,9 +5,11 @@
     python -m bench.coldstart --source-only
 
 1. Source tree: `import app` against `import boto3` (the floor every Python function
-   that talks to AWS pays), each in fresh processes, interleaved so that a busy
-   machine slows both alike. CPU time of the importing process is the figure compared
-   (wall time is printed too; it swings with other load on a shared machine).
+   that talks to AWS pays), and the import plus what a first request adds (pydantic and
+   one route's request model, which routes load lazily), each in fresh processes,
+   interleaved so that a busy machine slows all alike. CPU time of the importing
+   process is the figure compared (wall time is printed too; it swings with other load
+   on a shared machine).
 2. The deployment package: unzipped to a temporary directory and imported the way
    Lambda does, from that directory alone (`-I -S`: no site-packages, no user paths),
    first from source only, as chalice ships it (Lambda's /var/task is read-only, so
@@ -32,13 +34,22 @@ ENV = {"STAGE": "local", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID":
        "AWS_SECRET_ACCESS_KEY": "bench", "PYTHONDONTWRITEBYTECODE": "1",
        "PATH": os.environ.get("PATH", "")}
 TIMER = ("import sys, time; sys.path.insert(0, {path!r}); c = time.process_time(); "
-         "w = time.perf_counter(); import {module}; "
+         "w = time.perf_counter(); {statement}; "
          "print(time.process_time() - c, time.perf_counter() - w)")
+# What a cold process runs: the import alone, and the import plus what the first request
+# loads on top of it (pydantic and the route's request model, api/http.schema_model).
+STATEMENTS = {
+    "app": "import app",
+    "boto3": "import boto3",
+    "app + first request": "import app; import chalicelib.validation; "
+                           "from chalicelib.api.http import schema_model; "
+                           "schema_model('users.UpdateUser')",
+}
 
 
-def _once(module: str, path: Path, isolated: bool) -> tuple[float, float]:
+def _once(statement: str, path: Path, isolated: bool) -> tuple[float, float]:
     flags = ["-I", "-S", "-B"] if isolated else ["-B"]
-    code = TIMER.format(path=str(path), module=module)
+    code = TIMER.format(path=str(path), statement=statement)
     out = subprocess.run([sys.executable, *flags, "-c", code], cwd=path, env=ENV,
                          capture_output=True, text=True, check=True)
     cpu, wall = out.stdout.strip().splitlines()[-1].split()
@@ -46,20 +57,22 @@ def _once(module: str, path: Path, isolated: bool) -> tuple[float, float]:
 
 
 def compare(path: Path, repeats: int, isolated: bool) -> dict[str, tuple[float, float]]:
-    """Median (cpu, wall) seconds of importing app and boto3, runs interleaved."""
-    samples: dict[str, list[tuple[float, float]]] = {"app": [], "boto3": []}
+    """Median (cpu, wall) seconds of each statement, runs interleaved."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in STATEMENTS}
     for _ in range(repeats):
-        for module in samples:
-            samples[module].append(_once(module, path, isolated))
-    return {module: (statistics.median(s[0] for s in runs), statistics.median(s[1] for s in runs))
-            for module, runs in samples.items()}
+        for name, statement in STATEMENTS.items():
+            samples[name].append(_once(statement, path, isolated))
+    return {name: (statistics.median(s[0] for s in runs), statistics.median(s[1] for s in runs))
+            for name, runs in samples.items()}
 
 
 def _report(label: str, result: dict[str, tuple[float, float]]) -> None:
-    app, boto = result["app"], result["boto3"]
-    print(f"{label:<34} app {app[0] * 1000:6.0f} ms cpu ({app[1] * 1000:5.0f} wall)   "
-          f"boto3 {boto[0] * 1000:5.0f} ms cpu ({boto[1] * 1000:5.0f} wall)   "
-          f"ratio {app[0] / boto[0]:.2f} cpu, {app[1] / boto[1]:.2f} wall")
+    boto = result["boto3"]
+    print(f"{label}: boto3 {boto[0] * 1000:.0f} ms cpu ({boto[1] * 1000:.0f} wall)")
+    for name in ("app", "app + first request"):
+        cpu, wall = result[name]
+        print(f"  {name:<22} {cpu * 1000:6.0f} ms cpu ({wall * 1000:5.0f} wall)   "
+              f"ratio {cpu / boto[0]:.2f} cpu, {wall / boto[1]:.2f} wall")
 
 
 def _package_zip(explicit: Path | None) -> Path:

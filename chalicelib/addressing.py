@@ -76,3 +76,14 @@ def is_valid_address(address: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def target_kind(target: str) -> str:
+    """A forwarding target as WildDuck tells them apart: `relay` (an smtp(s) URL: an MX
+    to pass mail on to), `http` (a URL mail is POSTed to) or `mail` (an address)."""
+    scheme = target.split(":", 1)[0].lower()
+    if scheme in ("smtp", "smtps"):
+        return "relay"
+    if scheme in ("http", "https"):
+        return "http"
+    return "mail"

@@ -22,6 +22,8 @@ _CAPACITY_OPS = {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateI
 class CallLog:
     calls: list[tuple[str, str]] = field(default_factory=list)
     capacity: float = 0.0
+    read_units: float = 0.0  # the parts of `capacity`, as DynamoDB bills them
+    write_units: float = 0.0
 
     def count(self, service: str | None = None, operation: str | None = None) -> int:
         return sum(1 for s, o in self.calls
@@ -98,12 +100,17 @@ def counting(measure_capacity: bool = False) -> Iterator[CallLog]:
         if measure_capacity and service == "dynamodb":
             consumed = response.get("ConsumedCapacity")
             if operation in ("GetItem", "Query", "Scan", "BatchGetItem"):
-                log.capacity += _read_estimate(operation, params, response)
+                log.read_units += _read_estimate(operation, params, response)
             elif consumed:
-                for entry in consumed if isinstance(consumed, list) else [consumed]:
-                    log.capacity += float(entry.get("CapacityUnits", 0))
+                units = sum(float(entry.get("CapacityUnits", 0))
+                            for entry in (consumed if isinstance(consumed, list) else [consumed]))
+                if operation == "TransactGetItems":
+                    log.read_units += units
+                else:
+                    log.write_units += units
             elif operation == "TransactWriteItems":
-                log.capacity += _transaction_estimate(params)
+                log.write_units += _transaction_estimate(params)
+            log.capacity = log.read_units + log.write_units
         return response
 
     with mock.patch.object(BaseClient, "_make_api_call", wrapper):

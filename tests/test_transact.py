@@ -134,3 +134,23 @@ def test_transaction_in_progress_means_resend_not_conflict():
 
     error = TransactWriteError("in progress", InProgress())
     assert transact._outcome_unknown(error)
+
+
+def test_an_item_too_large_is_refused_at_once_not_retried_into_a_conflict():
+    attempts: list[int] = []
+
+    def build(tx: Transaction) -> None:
+        attempts.append(1)
+        tx.save(KeyItem(key="huge", expires=int(time.time()) + 60, data={"x": "y" * 410_000}))
+
+    started = time.monotonic()
+    with pytest.raises(transact.ItemTooLarge) as raised:
+        run(build)
+    assert raised.value.status == 400 and raised.value.code == "ItemTooLarge"
+    assert attempts == [1] and time.monotonic() - started < 5
+
+
+def test_a_single_write_too_large_is_a_400_too():
+    item = KeyItem(key="huge-single", expires=int(time.time()) + 60, data={"x": "y" * 410_000})
+    with pytest.raises(transact.ItemTooLarge):
+        transact.retrying(item.save)

@@ -1,31 +1,32 @@
 """Routes of addresses: the admin search, resolution, and a user's aliases."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
-from chalicelib.schemas.metadata import loaded
-from chalicelib.schemas.addresses import (AddressRef, AddressRegisterQuery, CreateAddress,
-                                          ResolveAddress, SearchAddresses, UpdateAddress,
-                                          UserAddresses)
-from chalicelib.schemas.forwarded import (CreateDomainAlias, CreateForwarded, DomainAliasRef,
-                                          ForwardedRef, ListDomainAliases, ResolveDomainAlias,
-                                          UpdateForwarded)
+from chalicelib.metadata import loaded
 from chalicelib.services import addresses, domain_aliases, forwarded, users
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.domain_aliases import DomainAliasItem
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.addresses import (AddressRef, AddressRegisterQuery, CreateAddress,
+                                              ResolveAddress, SearchAddresses, UpdateAddress,
+                                              UserAddresses)
+    from chalicelib.schemas.forwarded import (CreateDomainAlias, CreateForwarded,
+                                              DomainAliasRef, ForwardedRef, ListDomainAliases,
+                                              ResolveDomainAlias, UpdateForwarded)
+
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/addresses", "GET", SearchAddresses, response=r.AddressSearch,
+@endpoint(bp, "/addresses", "GET", "addresses.SearchAddresses", response="AddressSearch",
           summary="Search all addresses, ordered by normalized address")
 def search_addresses(params: SearchAddresses, ctx: RequestContext) -> dict[str, Any]:
     page = addresses.search(params)
@@ -38,8 +39,8 @@ def search_addresses(params: SearchAddresses, ctx: RequestContext) -> dict[str, 
                          query=params.query or "")
 
 
-@endpoint(bp, "/addresses/resolve/{address}", "GET", ResolveAddress,
-          response=r.ResolvedAddress | r.ForwardedAddress,
+@endpoint(bp, "/addresses/resolve/{address}", "GET", "addresses.ResolveAddress",
+          response="ResolvedAddress | ForwardedAddress",
           summary="Find the user and address id an email address belongs to (or the "
                   "forwarded address it is)")
 def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, Any]:
@@ -49,8 +50,8 @@ def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, An
     return owner(found)
 
 
-@endpoint(bp, "/users/{user}/addressregister", "GET", AddressRegisterQuery,
-          response=r.AddressRegister,
+@endpoint(bp, "/users/{user}/addressregister", "GET", "addresses.AddressRegisterQuery",
+          response="AddressRegister",
           summary="Addresses the user wrote to or received from, for autocomplete")
 def address_register(params: AddressRegisterQuery) -> dict[str, Any]:
     # The register is filled by sending and delivery, which this API does not do yet
@@ -59,33 +60,34 @@ def address_register(params: AddressRegisterQuery) -> dict[str, Any]:
     return {"results": []}
 
 
-@endpoint(bp, "/addresses/forwarded", "POST", CreateForwarded, response=r.CreatedId,
+@endpoint(bp, "/addresses/forwarded", "POST", "forwarded.CreateForwarded", response="CreatedId",
           summary="Create a forwarded address")
 def create_forwarded(params: CreateForwarded) -> dict[str, Any]:
     return {"id": forwarded.create(params)}
 
 
-@endpoint(bp, "/addresses/forwarded/{id}", "GET", ForwardedRef, response=r.ForwardedAddress,
+@endpoint(bp, "/addresses/forwarded/{id}", "GET", "forwarded.ForwardedRef",
+          response="ForwardedAddress",
           summary="Get a forwarded address")
 def get_forwarded(params: ForwardedRef) -> dict[str, Any]:
     return forwarded_details(forwarded.get(params.id), operator=True)
 
 
-@endpoint(bp, "/addresses/forwarded/{id}", "PUT", UpdateForwarded, response=r.Done,
+@endpoint(bp, "/addresses/forwarded/{id}", "PUT", "forwarded.UpdateForwarded", response="Done",
           summary="Change a forwarded address, its targets or limits")
 def update_forwarded(params: UpdateForwarded) -> dict[str, Any]:
     forwarded.update(params)
     return {}
 
 
-@endpoint(bp, "/addresses/forwarded/{id}", "DELETE", ForwardedRef, response=r.Done,
+@endpoint(bp, "/addresses/forwarded/{id}", "DELETE", "forwarded.ForwardedRef", response="Done",
           summary="Delete a forwarded address")
 def delete_forwarded(params: ForwardedRef) -> dict[str, Any]:
     forwarded.delete(params.id)
     return {}
 
 
-@endpoint(bp, "/domainaliases", "GET", ListDomainAliases, response=r.DomainAliasList,
+@endpoint(bp, "/domainaliases", "GET", "forwarded.ListDomainAliases", response="DomainAliasList",
           summary="List domain aliases")
 def list_domain_aliases(params: ListDomainAliases) -> dict[str, Any]:
     page = domain_aliases.listing(params.query, params.limit, params.next, params.previous)
@@ -93,33 +95,34 @@ def list_domain_aliases(params: ListDomainAliases) -> dict[str, Any]:
                          query=params.query or "")
 
 
-@endpoint(bp, "/domainaliases", "POST", CreateDomainAlias, response=r.CreatedId,
+@endpoint(bp, "/domainaliases", "POST", "forwarded.CreateDomainAlias", response="CreatedId",
           summary="Make a domain an alias of another")
 def create_domain_alias(params: CreateDomainAlias) -> dict[str, Any]:
     return {"id": domain_aliases.create(params.alias, params.domain)}
 
 
-@endpoint(bp, "/domainaliases/resolve/{alias}", "GET", ResolveDomainAlias,
-          response=r.CreatedId, summary="Find the id of a domain alias")
+@endpoint(bp, "/domainaliases/resolve/{alias}", "GET", "forwarded.ResolveDomainAlias",
+          response="CreatedId", summary="Find the id of a domain alias")
 def resolve_domain_alias(params: ResolveDomainAlias) -> dict[str, Any]:
     return {"id": domain_aliases.resolve(params.alias)}
 
 
-@endpoint(bp, "/domainaliases/{alias}", "GET", DomainAliasRef, response=r.DomainAlias,
+@endpoint(bp, "/domainaliases/{alias}", "GET", "forwarded.DomainAliasRef", response="DomainAlias",
           summary="Get a domain alias")
 def get_domain_alias(params: DomainAliasRef) -> dict[str, Any]:
     item = domain_aliases.get(params.alias)
     return {**domain_alias(item), "created": iso(item.created)}
 
 
-@endpoint(bp, "/domainaliases/{alias}", "DELETE", DomainAliasRef, response=r.Done,
+@endpoint(bp, "/domainaliases/{alias}", "DELETE", "forwarded.DomainAliasRef", response="Done",
           summary="Delete a domain alias")
 def delete_domain_alias(params: DomainAliasRef) -> dict[str, Any]:
     domain_aliases.delete(params.alias)
     return {}
 
 
-@endpoint(bp, "/users/{user}/addresses", "GET", UserAddresses, response=r.UserAddressList,
+@endpoint(bp, "/users/{user}/addresses", "GET", "addresses.UserAddresses",
+          response="UserAddressList",
           summary="List the addresses of a user")
 def list_user_addresses(params: UserAddresses, ctx: RequestContext) -> dict[str, Any]:
     internal = params.internalData and ctx.principal is None
@@ -132,20 +135,22 @@ def _operator_data(params: CreateAddress | UpdateAddress, ctx: RequestContext) -
         raise MissingPrivileges("A user token may not change internalData")
 
 
-@endpoint(bp, "/users/{user}/addresses", "POST", CreateAddress, response=r.CreatedId,
+@endpoint(bp, "/users/{user}/addresses", "POST", "addresses.CreateAddress", response="CreatedId",
           summary="Add an address to a user")
 def create_address(params: CreateAddress, ctx: RequestContext) -> dict[str, Any]:
     _operator_data(params, ctx)
     return {"id": addresses.create(params)}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "GET", AddressRef, response=r.UserAddressDetails,
+@endpoint(bp, "/users/{user}/addresses/{address}", "GET", "addresses.AddressRef",
+          response="UserAddressDetails",
           summary="Get one address of a user")
 def get_address(params: AddressRef, ctx: RequestContext) -> dict[str, Any]:
     return details(addresses.get(params.user, params.address), True, ctx.principal is None)
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", UpdateAddress, response=r.Done,
+@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", "addresses.UpdateAddress",
+          response="Done",
           summary="Make an address main, or change its name or tags")
 def update_address(params: UpdateAddress, ctx: RequestContext) -> dict[str, Any]:
     _operator_data(params, ctx)
@@ -153,7 +158,8 @@ def update_address(params: UpdateAddress, ctx: RequestContext) -> dict[str, Any]
     return {}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", AddressRef, response=r.Done,
+@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", "addresses.AddressRef",
+          response="Done",
           summary="Delete an alias address (not the main one)")
 def delete_address(params: AddressRef) -> dict[str, Any]:
     addresses.delete(params.user, params.address)

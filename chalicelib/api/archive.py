@@ -5,16 +5,18 @@ server's (`/archived/messages`, `/archived/messages/{message}`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.api import message_views as views
-from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.api.paging import page_response, shaped
-from chalicelib.schemas.messages import ArchivedRef, ListArchived, RestoreArchived
 from chalicelib.services import archive
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.messages import (ArchivedRef, ListArchived, RestoreArchived,
+                                             RestoreArchivedRange)
 
 bp = Blueprint(__name__)
 
@@ -31,37 +33,48 @@ def _restore(params: RestoreArchived) -> dict[str, Any]:
     return {"mailbox": mailbox, "uid": uid}
 
 
-@endpoint(bp, "/users/{user}/archived", "GET", ListArchived, response=r.ArchivedList,
+@endpoint(bp, "/users/{user}/archived", "GET", "messages.ListArchived", response="ArchivedList",
           summary="List archived messages")
 def list_archived(params: ListArchived) -> dict[str, Any]:
     return _list(params)
 
 
-@endpoint(bp, "/users/{user}/archived/messages", "GET", ListArchived, response=r.ArchivedList,
+@endpoint(bp, "/users/{user}/archived/messages", "GET", "messages.ListArchived",
+          response="ArchivedList",
           summary="List archived messages (current server's path)")
 def list_archived_messages(params: ListArchived) -> dict[str, Any]:
     return _list(params)
 
 
-@endpoint(bp, "/users/{user}/archived/{message}", "GET", ArchivedRef, response=r.ArchivedDetails,
+# A literal segment: it wins over /archived/{message} on both routers.
+@endpoint(bp, "/users/{user}/archived/restore", "POST", "messages.RestoreArchivedRange",
+          response="RestoreQueued",
+          summary="Restore every message deleted in a time range (a background task)")
+def restore_archived_range(params: RestoreArchivedRange) -> dict[str, Any]:
+    return {"task": archive.queue_restore(params.user, params.start, params.end)}
+
+
+@endpoint(bp, "/users/{user}/archived/{message}", "GET", "messages.ArchivedRef",
+          response="ArchivedDetails",
           summary="Get an archived message")
 def get_archived(params: ArchivedRef) -> dict[str, Any]:
     return views.archived_details(*archive.read(params.user, params.message))
 
 
-@endpoint(bp, "/users/{user}/archived/messages/{message}", "GET", ArchivedRef,
-          response=r.ArchivedDetails, summary="Get an archived message (current server's path)")
+@endpoint(bp, "/users/{user}/archived/messages/{message}", "GET", "messages.ArchivedRef",
+          response="ArchivedDetails", summary="Get an archived message (current server's path)")
 def get_archived_message(params: ArchivedRef) -> dict[str, Any]:
     return views.archived_details(*archive.read(params.user, params.message))
 
 
-@endpoint(bp, "/users/{user}/archived/{message}/restore", "POST", RestoreArchived,
-          response=r.Restored, summary="Restore an archived message")
+@endpoint(bp, "/users/{user}/archived/{message}/restore", "POST", "messages.RestoreArchived",
+          response="Restored", summary="Restore an archived message")
 def restore_archived(params: RestoreArchived) -> dict[str, Any]:
     return _restore(params)
 
 
-@endpoint(bp, "/users/{user}/archived/messages/{message}/restore", "POST", RestoreArchived,
-          response=r.Restored, summary="Restore an archived message (current server's path)")
+@endpoint(bp, "/users/{user}/archived/messages/{message}/restore", "POST",
+          "messages.RestoreArchived",
+          response="Restored", summary="Restore an archived message (current server's path)")
 def restore_archived_message(params: RestoreArchived) -> dict[str, Any]:
     return _restore(params)

@@ -1,34 +1,35 @@
 """Routes of /users/{user}/asps: application-specific passwords."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import endpoint
 from chalicelib.clock import iso
-from chalicelib.schemas.asps import AspRef, CreateAsp, DeleteAsp, ListAsps
 from chalicelib.services import asps
 from chalicelib.services.authlog import Audit
 from chalicelib.store.asps import AspItem
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.asps import AspRef, CreateAsp, DeleteAsp, ListAsps
+
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users/{user}/asps", "GET", ListAsps, response=r.AspList,
+@endpoint(bp, "/users/{user}/asps", "GET", "asps.ListAsps", response="AspList",
           summary="List the application specific passwords of a user")
 def list_asps(params: ListAsps) -> dict[str, Any]:
     return {"results": [asp_view(item) for item in asps.listing(params.user)]}
 
 
-@endpoint(bp, "/users/{user}/asps/{asp}", "GET", AspRef, response=r.AspDetails,
+@endpoint(bp, "/users/{user}/asps/{asp}", "GET", "asps.AspRef", response="AspDetails",
           summary="Get one application specific password")
 def get_asp(params: AspRef) -> dict[str, Any]:
     return asp_view(asps.get(params.user, params.asp))
 
 
-@endpoint(bp, "/users/{user}/asps", "POST", CreateAsp, response=r.AspCreated,
+@endpoint(bp, "/users/{user}/asps", "POST", "asps.CreateAsp", response="AspCreated",
           summary="Create an application specific password (shown only in this answer)")
 def create_asp(params: CreateAsp) -> dict[str, Any]:
     created = asps.create(params.user, description=params.description, scopes=params.scopes,
@@ -41,7 +42,7 @@ def create_asp(params: CreateAsp) -> dict[str, Any]:
     return result
 
 
-@endpoint(bp, "/users/{user}/asps/{asp}", "DELETE", DeleteAsp, response=r.Done,
+@endpoint(bp, "/users/{user}/asps/{asp}", "DELETE", "asps.DeleteAsp", response="Done",
           summary="Delete an application specific password")
 def delete_asp(params: DeleteAsp) -> dict[str, Any]:
     asps.delete(params.user, params.asp, Audit(params.sess, params.ip))

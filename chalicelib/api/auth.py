@@ -1,29 +1,31 @@
 """Routes of /authenticate and the authentication log."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import InvalidToken
-from chalicelib.schemas.auth import Authenticate, AuthlogEvent, AuthlogQuery, Preauth, RevokeToken
 from chalicelib.services import auth, authlog, tokens, users
 from chalicelib.store.authlog import AuthlogItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.auth import (Authenticate, AuthlogEvent, AuthlogQuery, Preauth,
+                                         RevokeToken)
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/authenticate", "POST", Authenticate, response=r.Authenticated,
+@endpoint(bp, "/authenticate", "POST", "auth.Authenticate", response="Authenticated",
           summary="Authenticate a user")
 def authenticate(params: Authenticate) -> dict[str, Any]:
     return authenticated(auth.authenticate(params))
 
 
-@endpoint(bp, "/preauth", "POST", Preauth, response=r.Preauthenticated,
+@endpoint(bp, "/preauth", "POST", "auth.Preauth", response="Preauthenticated",
           summary="Check that a username may authenticate, without a password")
 def preauth(params: Preauth) -> dict[str, Any]:
     user, require2fa = auth.preauth(params.username, params.scope)
@@ -31,7 +33,7 @@ def preauth(params: Preauth) -> dict[str, Any]:
             "scope": params.scope, "require2fa": require2fa or False}
 
 
-@endpoint(bp, "/authenticate", "DELETE", RevokeToken, response=r.Done,
+@endpoint(bp, "/authenticate", "DELETE", "auth.RevokeToken", response="Done",
           summary="Revoke the user token this request is made with")
 def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     if not isinstance(ctx.principal, tokens.UserToken):
@@ -40,7 +42,7 @@ def revoke_token(params: RevokeToken, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}/authlog", "GET", AuthlogQuery, response=r.AuthlogList,
+@endpoint(bp, "/users/{user}/authlog", "GET", "auth.AuthlogQuery", response="AuthlogList",
           summary="List the authentication log, newest first")
 def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     users.get(params.user)  # the log outlives a deleted account until the purge
@@ -54,8 +56,8 @@ def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
     return page_response(page, params.page, shaped(page, authlog_entry), total=total)
 
 
-@endpoint(bp, "/users/{user}/authlog/{event}", "GET", AuthlogEvent, response=r.AuthlogEvent,
-          summary="Get one entry of the authentication log")
+@endpoint(bp, "/users/{user}/authlog/{event}", "GET", "auth.AuthlogEvent",
+          response="AuthlogEvent", summary="Get one entry of the authentication log")
 def get_authlog_event(params: AuthlogEvent) -> dict[str, Any]:
     users.get(params.user)
     return authlog_entry(authlog.get(params.user, params.event))

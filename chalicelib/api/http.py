@@ -10,22 +10,26 @@ so every answer has the `{error, code}` shape. Routes therefore contain no HTTP 
 from __future__ import annotations
 
 import base64
+import functools
+import importlib
 import inspect
+import operator
 import time
 import uuid
 from dataclasses import dataclass, field
 from types import UnionType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qsl
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
 from chalicelib import logs
 from chalicelib.api.access import check_access
 from chalicelib.errors import DomainError, InputValidationError, UnsupportedMediaType
-from chalicelib.validation import (MAX_FORM_FIELDS, check_body_size, check_values, load_json,
-                                   parse)
+from chalicelib.request_limits import MAX_FORM_FIELDS, check_body_size, check_values, load_json
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # Request bodies the edge reads (`_body_params`); anything else is answered 415.
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -51,15 +55,36 @@ class Text:
     example: str = ""
 
 
-# What a route declares it answers on success (see `endpoint`).
-Answer = type[BaseModel] | UnionType | Binary | Text | None
+# What a route declares it answers on success (see `endpoint`): the name of a model of
+# api/responses.py ("UserDetails", or a union "Done | Pending"), a download or text.
+Answer = str | Binary | Text | None
+
+
+@functools.cache
+def schema_model(ref: str) -> type[BaseModel]:
+    """The request model a route names as "<module>.<Class>" of chalicelib/schemas.
+
+    Routes name their models instead of importing them, so a cold start loads pydantic
+    and a family's schemas only when a request needs them, not every route's at import.
+    """
+    module, name = ref.rsplit(".", 1)
+    model: type[BaseModel] = getattr(importlib.import_module(f"chalicelib.schemas.{module}"),
+                                     name)
+    return model
+
+
+def answer_model(ref: str) -> type[BaseModel] | UnionType:
+    """The response model(s) a route names (api/responses.py), for the OpenAPI document."""
+    from chalicelib.api import responses
+    models = [getattr(responses, name.strip()) for name in ref.split("|")]
+    return functools.reduce(operator.or_, models) if len(models) > 1 else models[0]
 
 
 @dataclass(frozen=True)
 class RouteSpec:
     path: str
     method: str
-    schema: type[BaseModel] | None
+    schema: str | None
     summary: str
     tag: str
     raw_body: str | None
@@ -223,7 +248,7 @@ def endpoint(
     bp: Blueprint,
     path: str,
     method: str,
-    schema: type[BaseModel] | None,
+    schema: str | None,
     *,
     response: Answer,
     summary: str = "",
@@ -231,8 +256,10 @@ def endpoint(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route whose handler takes the validated params (and optionally ctx).
 
-    `response` describes the success answer for the OpenAPI document: a model of
-    api/responses.py (or a union of them), or a `Binary` download.
+    `schema` names the request model ("users.CreateUser": chalicelib/schemas/users.py),
+    loaded on the route's first request. `response` describes the success answer for
+    the OpenAPI document: a model name of api/responses.py (or "A | B"), a `Binary`
+    download or a `Text` answer.
     """
 
     accepted = JSON_TYPES + ([RAW_TYPE] if raw_body else [])
@@ -246,7 +273,11 @@ def endpoint(
             request = bp.current_request
             check_media_type(request, accepted)
             params = merged_params(request, raw_body)
-            value = parse(schema, params) if schema is not None else params
+            if schema is None:
+                value = params
+            else:
+                from chalicelib.validation import parse  # with pydantic, on first use
+                value = parse(schema_model(schema), params)
             return fn(value, ctx) if wants_ctx else fn(value)
 
         def view(**_path: str) -> Response:

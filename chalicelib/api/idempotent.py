@@ -1,13 +1,14 @@
 """`Idempotency-Key` at the edge: answer a retried create with its first result."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalicelib.api.http import RequestContext
 from chalicelib.services import idempotency
 from chalicelib.services.idempotency import Claim
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def _header(ctx: RequestContext) -> str | None:

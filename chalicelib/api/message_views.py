@@ -1,6 +1,7 @@
 """JSON views of messages, shared by the message and archive routes."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib import mail
@@ -51,17 +52,21 @@ def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
 
 
 def details(view: FullView, id_value: Any = None) -> dict[str, Any]:
-    """The full form of a message (`id_value` replaces the uid for archived messages)."""
+    """The full form of a message (`id_value` replaces the uid for archived messages).
+
+    `cc`, `bcc` and `replyTo` are left out when the message has none, as the reference
+    server does (listings always carry `cc` and `bcc`)."""
     item, extra = view.item, view.extra
     attachments = extra.get("attachments") or plain(item.attachments or [])
-    return {
+    optional = {"cc": extra.get("cc") or plain(item.cc or []),
+                "bcc": extra.get("bcc") or plain(item.bcc or []),
+                "replyTo": plain(item.replyTo or [])}
+    shaped = {
         **summary(item),
         "id": int(item.uid) if id_value is None else id_value,
         "user": item.user,
         "to": extra.get("to") or plain(item.to or []),
-        "cc": extra.get("cc") or plain(item.cc or []),
-        "bcc": extra.get("bcc") or plain(item.bcc or []),
-        "replyTo": plain(item.replyTo or []),
+        **optional,
         "inReplyTo": item.inReplyTo,
         "references": extra.get("references") or list(item.references or []),
         "list": {"id": item.listId} if item.listId else False,
@@ -70,6 +75,20 @@ def details(view: FullView, id_value: Any = None) -> dict[str, Any]:
         "html": _html_of(view, attachments),
         "attachments": [_attachment(a) for a in attachments],
     }
+    for name, value in optional.items():
+        if not value:
+            del shaped[name]
+    return shaped
+
+
+_ATTACHMENT_LINK = re.compile(r"\battachment:(ATT\d{5,8})\b")
+
+
+def attachment_urls(parts: list[str], message_path: str) -> list[str]:
+    """`replaceCidLinks`: inline image links (`attachment:ATT00001`) as the API paths
+    that serve those attachments, for clients that put the HTML in a page as it is."""
+    return [_ATTACHMENT_LINK.sub(lambda m: f"{message_path}/attachments/{m.group(1)}", part)
+            for part in parts]
 
 
 def archived_summary(item: ArchivedItem) -> dict[str, Any]:

@@ -1,22 +1,23 @@
 """Routes of messages: upload, listing, reading, updates and moves, deletion, quota."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import message_views as views
-from chalicelib.api import responses as r
 from chalicelib.api.http import Binary, BinaryResponse, RequestContext, endpoint, redirect
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
-from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage, ListFlagged,
-                                         ListMessages, MessageRef, QuotaReset, UpdateMessages,
-                                         UploadMessage)
 from chalicelib.services import archive, message_updates, messages, quota
 from chalicelib.services.idempotency import Claim
 from chalicelib.services.messages import Download, NewMessage
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage,
+                                             ListFlagged, ListMessages, MessageRef, QuotaReset,
+                                             ReadMessage, UpdateMessages, UploadMessage)
 
 bp = Blueprint(__name__)
 
@@ -36,7 +37,8 @@ def _download(download: Download) -> Response:
     return BinaryResponse(body=download.data or b"", status_code=200, headers=headers)
 
 
-@endpoint(bp, MESSAGES, "POST", UploadMessage, response=r.MessageUploaded, raw_body="raw",
+@endpoint(bp, MESSAGES, "POST", "messages.UploadMessage",
+          response="MessageUploaded", raw_body="raw",
           summary="Upload a message (raw RFC 822, base64, an uploadId, or structured fields)")
 def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]:
     def store(claim: Claim | None) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]
         "id": result["uid"], "mailbox": result["mailbox"], "size": result["size"]}})
 
 
-@endpoint(bp, "/users/{user}/uploads", "POST", CreateUpload, response=r.UploadTarget,
+@endpoint(bp, "/users/{user}/uploads", "POST", "messages.CreateUpload", response="UploadTarget",
           summary="Get a presigned URL to PUT a large message source to")
 def create_upload(params: CreateUpload) -> dict[str, Any]:
     target = messages.new_upload_url(params.user)
@@ -66,7 +68,7 @@ def create_upload(params: CreateUpload) -> dict[str, Any]:
             "maxSize": target.max_size}
 
 
-@endpoint(bp, MESSAGES, "GET", ListMessages, response=r.MessageList,
+@endpoint(bp, MESSAGES, "GET", "messages.ListMessages", response="MessageList",
           summary="List messages of a mailbox")
 def list_messages(params: ListMessages) -> dict[str, Any]:
     mailbox, page = messages.listing(params.user, params.mailbox, order=params.order,
@@ -77,7 +79,7 @@ def list_messages(params: ListMessages) -> dict[str, Any]:
                          specialUse=mailbox.specialUse)
 
 
-@endpoint(bp, "/users/{user}/flagged", "GET", ListFlagged, response=r.FlaggedList,
+@endpoint(bp, "/users/{user}/flagged", "GET", "messages.ListFlagged", response="FlaggedList",
           summary="List flagged messages of every mailbox except Junk and Trash")
 def list_flagged(params: ListFlagged) -> dict[str, Any]:
     total, page = messages.flagged(params.user, order=params.order, limit=params.limit,
@@ -85,32 +87,41 @@ def list_flagged(params: ListFlagged) -> dict[str, Any]:
     return page_response(page, params.page, shaped(page, views.summary), total=total)
 
 
-@endpoint(bp, MESSAGE, "GET", MessageRef, response=r.MessageDetails, summary="Get message details")
-def get_message(params: MessageRef) -> dict[str, Any]:
-    return views.details(messages.read(params.user, params.mailbox, params.message))
+@endpoint(bp, MESSAGE, "GET", "messages.ReadMessage", response="MessageDetails",
+          summary="Get message details (markAsSeen: and mark it seen)")
+def get_message(params: ReadMessage) -> dict[str, Any]:
+    view = messages.read(params.user, params.mailbox, params.message)
+    if params.markAsSeen:
+        message_updates.mark_seen(view.item)
+    shaped = views.details(view)
+    if params.replaceCidLinks:
+        shaped["html"] = views.attachment_urls(shaped["html"], f"/users/{params.user}/mailboxes/"
+                                               f"{params.mailbox}/messages/{params.message}")
+    return shaped
 
 
-@endpoint(bp, MESSAGE + "/message.eml", "GET", MessageRef, response=SOURCE,
+@endpoint(bp, MESSAGE + "/message.eml", "GET", "messages.MessageRef", response=SOURCE,
           summary="Get the message source")
 def get_source(params: MessageRef) -> Response:
     return _download(messages.source(params.user, params.mailbox, params.message))
 
 
-@endpoint(bp, MESSAGE + "/attachments/{attachment}", "GET", AttachmentRef, response=ATTACHMENT,
+@endpoint(bp, MESSAGE + "/attachments/{attachment}", "GET", "messages.AttachmentRef",
+          response=ATTACHMENT,
           summary="Download an attachment (decoded, with its own content type)")
 def get_attachment(params: AttachmentRef) -> Response:
     return _download(messages.attachment(params.user, params.mailbox, params.message,
                                          params.attachment))
 
 
-@endpoint(bp, MESSAGE + "/events", "GET", MessageRef, response=r.MessageEvents,
+@endpoint(bp, MESSAGE + "/events", "GET", "messages.MessageRef", response="MessageEvents",
           summary="Get the message timeline")
 def get_events(params: MessageRef) -> dict[str, Any]:
     msgid, entries = message_updates.history(params.user, params.mailbox, params.message)
     return {"id": msgid, "events": [views.event(entry) for entry in entries]}
 
 
-@endpoint(bp, MESSAGE, "PUT", UpdateMessages, response=r.MessagesChanged,
+@endpoint(bp, MESSAGE, "PUT", "messages.UpdateMessages", response="MessagesChanged",
           summary="Update flags of one or more messages, or move them")
 def update_messages(params: UpdateMessages) -> dict[str, Any]:
     changes = message_updates.Changes(seen=params.seen, flagged=params.flagged,
@@ -124,7 +135,7 @@ def update_messages(params: UpdateMessages) -> dict[str, Any]:
                                               changes)}
 
 
-@endpoint(bp, MESSAGES, "PUT", UpdateMessages, response=r.MessagesChanged,
+@endpoint(bp, MESSAGES, "PUT", "messages.UpdateMessages", response="MessagesChanged",
           summary="Update or move the messages named by `message` (id, list or range)")
 def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
     """The form of the update whose target comes in the body or query string (`message`),
@@ -132,14 +143,14 @@ def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
     return update_messages(params)
 
 
-@endpoint(bp, MESSAGE, "DELETE", DeleteMessage, response=r.Done,
+@endpoint(bp, MESSAGE, "DELETE", "messages.DeleteMessage", response="Done",
           summary="Delete a message (to the archive)")
 def delete_message(params: DeleteMessage) -> dict[str, Any]:
     archive.delete(params.user, params.mailbox, params.message)
     return {}
 
 
-@endpoint(bp, "/users/{user}/quota/reset", "POST", QuotaReset, response=r.QuotaRecount,
+@endpoint(bp, "/users/{user}/quota/reset", "POST", "messages.QuotaReset", response="QuotaRecount",
           summary="Recalculate the storage used by an account")
 def reset_quota(params: QuotaReset) -> dict[str, Any]:
     used, previous = quota.reset(params.user)

@@ -349,9 +349,11 @@ class Mailbox(Closed):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
+    retention: int = Field(None, description="Milliseconds; only when the mailbox has one")
     total: int = Field(None, description="With counters=true")
     unseen: int = Field(None, description="With counters=true")
-    size: int = Field(None, description="With counters=true")
+    size: int = Field(None, description="With sizes=true or counters=true")
 
 
 class MailboxList(Answer):
@@ -366,6 +368,7 @@ class MailboxDetails(Answer):
     modifyIndex: int
     subscribed: bool
     hidden: bool
+    encryptMessages: bool
     total: int
     unseen: int
     size: int
@@ -441,7 +444,10 @@ class MailingList(Closed):
 
 class MessageBody(MessageFields):
     user: Id
-    replyTo: list[MailAddress]
+    # Left out when the message has none, as the reference server does.
+    cc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    bcc: list[MailAddress] = Field(None)  # type: ignore[assignment]
+    replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
     list: MailingList | Literal[False]
@@ -463,6 +469,27 @@ class StoredMessage(Closed):
 
 class MessageUploaded(Answer):
     message: StoredMessage
+
+
+class SubmittedMessage(Closed):
+    """Where the sent copy was stored (`false` when the account had no room for it,
+    then `overQuota` is true) and the id SES gave the mail (`false`: nothing sent)."""
+
+    id: Uid | Literal[False]
+    mailbox: Id | Literal[False]
+    queueId: str | Literal[False]
+    overQuota: bool | None = None
+
+
+class MessageSubmitted(Answer):
+    message: SubmittedMessage
+
+
+class DraftSubmitted(Answer):
+    """No `queueId` nor `message` when the draft had no recipients (nothing sent)."""
+
+    queueId: str | None = None
+    message: StoredMessage | None = None
 
 
 class UploadTarget(Answer):
@@ -528,6 +555,10 @@ class ArchivedDetails(Answer, MessageBody):
 class Restored(Answer):
     mailbox: Id
     uid: Uid
+
+
+class RestoreQueued(Answer):
+    task: Id = Field(description="The queued restore task")
 
 
 # The document itself

@@ -8,14 +8,18 @@ event id without firing an event, when NOOP fillers or the start moved it) and a
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import RequestContext, Text, endpoint
 from chalicelib.config import settings
-from chalicelib.schemas.updates import UpdatesRef
 from chalicelib.services.realtime import updates
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.updates import UpdatesRef
 
 bp = Blueprint(__name__)
 
@@ -49,10 +53,10 @@ def event_stream(answer: updates.Poll, retry_ms: int) -> str:
 def _last_event_id(params: UpdatesRef, ctx: RequestContext) -> str | None:
     header = next((value for name, value in ctx.headers.items()
                    if name.lower() == "last-event-id"), None)
-    return header if header and header.strip() else params.lastEventId
+    return header if header and header.strip() else params.resume_from()
 
 
-@endpoint(bp, "/users/{user}/updates", "GET", UpdatesRef, response=EVENT_STREAM,
+@endpoint(bp, "/users/{user}/updates", "GET", "updates.UpdatesRef", response=EVENT_STREAM,
           summary="Stream the account's changes (EventSource, long-poll)")
 def get_updates(params: UpdatesRef, ctx: RequestContext) -> Response:
     config = settings()

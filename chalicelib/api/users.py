@@ -1,29 +1,32 @@
 """Routes of /users: accounts, logout and password reset."""
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint
 
-from chalicelib.api import responses as r
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
-from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
-from chalicelib.schemas.metadata import loaded
-from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetAllQuotas,
-                                      ResetPassword, ResolveUser, Restore, UpdateUser, UserRef)
-from chalicelib.services import quota, restore, users
+from chalicelib.metadata import loaded
+from chalicelib.services import outbound, quota, restore, users
 from chalicelib.services.authlog import Audit
 from chalicelib.services.users import LIMIT_DEFAULTS, quota_allowed
 from chalicelib.store.users import UserItem
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout,
+                                          ResetAllQuotas, ResetPassword, ResolveUser, Restore,
+                                          UpdateUser, UserRef)
+
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/users", "GET", ListUsers, response=r.UserList, summary="Search and list users")
+@endpoint(bp, "/users", "GET", "users.ListUsers",
+          response="UserList", summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
 
@@ -34,19 +37,20 @@ def list_users(params: ListUsers) -> dict[str, Any]:
                          query=params.query or "")
 
 
-@endpoint(bp, "/users", "POST", CreateUser, response=r.CreatedId, summary="Create a user")
+@endpoint(bp, "/users", "POST", "users.CreateUser", response="CreatedId", summary="Create a user")
 def create_user(params: CreateUser, ctx: RequestContext) -> dict[str, Any]:
     return once(ctx, "create-user", params, lambda claim: {"id": users.create(params, claim)},
                 lambda result: {"id": result["id"]})
 
 
-@endpoint(bp, "/users/{user}", "GET", UserRef, response=r.UserDetails, summary="Get one user")
+@endpoint(bp, "/users/{user}", "GET", "users.UserRef",
+          response="UserDetails", summary="Get one user")
 def get_user(params: UserRef, ctx: RequestContext) -> dict[str, Any]:
     # A user token reaches this as /users/me too (api/access.py puts its user in the path).
     return details(users.get(params.user), operator=ctx.principal is None)
 
 
-@endpoint(bp, "/users/resolve/{username}", "GET", ResolveUser, response=r.ResolvedUser,
+@endpoint(bp, "/users/resolve/{username}", "GET", "users.ResolveUser", response="ResolvedUser",
           summary="Find the id of a username")
 def resolve_user(params: ResolveUser) -> dict[str, Any]:
     return {"id": users.resolve(params.username)}
@@ -63,7 +67,7 @@ OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disa
 PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "sess", "ip"}
 
 
-@endpoint(bp, "/users/{user}", "PUT", UpdateUser, response=r.Done, summary="Update a user")
+@endpoint(bp, "/users/{user}", "PUT", "users.UpdateUser", response="Done", summary="Update a user")
 def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     if ctx.principal is not None:
         if ctx.principal.temporary and ("password" not in params.model_fields_set or
@@ -79,39 +83,41 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
     return {}
 
 
-@endpoint(bp, "/users/{user}", "DELETE", DeleteUser, response=r.Done, summary="Delete a user")
+@endpoint(bp, "/users/{user}", "DELETE", "users.DeleteUser",
+          response="Done", summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
     users.delete(params.user, Audit(params.sess, params.ip))
     return {}
 
 
-@endpoint(bp, "/users/{user}/logout", "PUT", Logout, response=r.Done,
+@endpoint(bp, "/users/{user}/logout", "PUT", "users.Logout", response="Done",
           summary="Log out all sessions of a user")
 def logout_user(params: Logout) -> dict[str, Any]:
     users.logout(params.user, params.reason)
     return {}
 
 
-@endpoint(bp, "/users/{user}/password/reset", "POST", ResetPassword, response=r.TemporaryPassword,
+@endpoint(bp, "/users/{user}/password/reset", "POST", "users.ResetPassword",
+          response="TemporaryPassword",
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
     return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}
 
 
-@endpoint(bp, "/users/{user}/restore", "GET", UserRef, response=r.DeletedUser,
+@endpoint(bp, "/users/{user}/restore", "GET", "users.UserRef", response="DeletedUser",
           summary="Show what restoring a deleted user would bring back")
 def restore_info(params: UserRef) -> dict[str, Any]:
     found = restore.info(params.user)
     return {**found, "deleted": iso(found["deleted"])}
 
 
-@endpoint(bp, "/users/{user}/restore", "POST", Restore, response=r.RestoredUser,
+@endpoint(bp, "/users/{user}/restore", "POST", "users.Restore", response="RestoredUser",
           summary="Cancel the deletion of a user within its grace period")
 def restore_user(params: Restore) -> dict[str, Any]:
     return restore.restore(params.user, Audit(params.sess, params.ip))
 
 
-@endpoint(bp, "/quota/reset", "POST", ResetAllQuotas, response=r.QueuedTask,
+@endpoint(bp, "/quota/reset", "POST", "users.ResetAllQuotas", response="QueuedTask",
           summary="Recount the storage used by every user, in the background")
 def reset_all_quotas(params: ResetAllQuotas) -> dict[str, Any]:
     return {"task": quota.queue_reset_all()}
@@ -144,11 +150,18 @@ def _counter(allowed: int) -> dict[str, Any]:
     return {"allowed": allowed, "used": 0, "ttl": False}
 
 
+def _sending(user: UserItem, limit: Literal["recipients", "forwards"],
+             now: int) -> dict[str, Any]:
+    counted = outbound.usage(user, limit, now)
+    return {"allowed": counted.allowed, "used": counted.used,
+            "ttl": counted.ttl if counted.ttl is not None else False}
+
+
 def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
     """The full form of an account (GET /users/{user}). Limits the account does not set
     show the configured defaults, which are what applies to it. `internalData` only for
     the operator."""
-    config = settings()
+    now = int(time.time())
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
 
     def limit(name: str) -> int:
@@ -165,10 +178,8 @@ def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
         "limits": {
             "quota": {"allowed": quota_allowed(user),
                       "used": max(0, int(user.storageUsed or 0))},
-            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
-                           "used": 0, "ttl": False},
-            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
-                         "used": 0, "ttl": False},
+            "recipients": _sending(user, "recipients", now),
+            "forwards": _sending(user, "forwards", now),
             "received": _counter(limit("receivedMax")),
             "imapUpload": _counter(limit("imapMaxUpload")),
             "imapDownload": _counter(limit("imapMaxDownload")),

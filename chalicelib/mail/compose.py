@@ -21,6 +21,7 @@ from email.utils import format_datetime
 from io import BytesIO
 from typing import Any, Iterable, Mapping, Sequence
 
+from chalicelib.mail.data_images import inline_data_images
 from chalicelib.mail.decode import Address, b64decode
 
 # Address headers are written pre-folded (`_address_header`) and stored raw; with
@@ -221,8 +222,9 @@ def compose_message(
     Bcc is written too: the stored copy of an uploaded or sent message keeps it, as WildDuck
     does, and it is stripped by whatever hands the message to SMTP. `headers` are extra
     `{key, value}` pairs; one named like a generated header (Message-ID, Date, In-Reply-To...)
-    replaces it, MIME structure headers are ignored. Raises ValueError for an address without
-    "@" or an invalid header name.
+    replaces it, MIME structure headers are ignored. Images embedded in `html` as `data:`
+    URLs become inline attachments referenced by `cid:`. Raises ValueError for an address
+    without "@" or an invalid header name.
     """
     fields: dict[str, list[HeaderAddress]] = {
         "From": _addresses(from_),
@@ -251,7 +253,11 @@ def compose_message(
             custom.append((key, _clean_value(header.get("value") or "")))
     overridden = {key.lower() for key, _ in custom}
 
-    message = _body(text, html, list(attachments or []))
+    parts = list(attachments or [])
+    if html:
+        html, images = inline_data_images(html, _ascii_domain(domain))
+        parts += images
+    message = _body(text, html, parts)
     utf8 = any(not a.addr_spec.isascii() for values in fields.values() for a in values)
     if utf8:
         message.policy = _UTF8_POLICY

@@ -202,10 +202,18 @@ class ListFlagged(ListingSchema):
     order: Order = "desc"
 
 
-class MessageRef(Schema):
+class MessageRef(AuditSchema):
     user: ObjectId
     mailbox: ObjectId
     message: Uid
+
+
+class ReadMessage(MessageRef):
+    """GET of a message: web mail opens it (and the original of a reply or forward)
+    with `markAsSeen`; `replaceCidLinks` turns inline image links into API URLs."""
+
+    markAsSeen: Bool = False
+    replaceCidLinks: Bool = False
 
 
 class AttachmentRef(MessageRef):
@@ -235,7 +243,7 @@ class ListArchived(ListingSchema):
     order: Order = "desc"
 
 
-class ArchivedRef(Schema):
+class ArchivedRef(AuditSchema):
     user: ObjectId
     message: ObjectId
 
@@ -244,6 +252,14 @@ class RestoreArchived(AuditSchema):
     user: ObjectId
     message: ObjectId
     mailbox: ObjectId | None = None
+
+
+class RestoreArchivedRange(AuditSchema):
+    """`POST /archived/restore`: everything deleted from `start` to `end` (inclusive)."""
+
+    user: ObjectId
+    start: EpochMs
+    end: EpochMs
 
 
 class QuotaReset(AuditSchema):

@@ -3,7 +3,7 @@
 
 Clients send metadata either as an object or as a JSON string of one; it is stored as
 compact JSON text (DynamoDB maps refuse some JSON values, such as empty keys in older
-SDKs, and text round-trips exactly) and answered as an object.
+SDKs, and text round-trips exactly) and answered as an object (chalicelib/metadata.py).
 """
 from __future__ import annotations
 
@@ -40,23 +40,7 @@ def _metadata(value: Any) -> str:
     return text
 
 
-def loaded(text: str | None) -> dict[str, Any]:
-    """The stored metadata as an object ({} when none)."""
-    return json.loads(text) if text else {}
-
-
 _URL_SCHEMES = re.compile(r"^(smtps?|https?)$", re.IGNORECASE)
-
-
-def target_kind(value: str) -> str:
-    """`mail`, `relay` (smtp: an MX to pass mail on to) or `http` (a URL mail is
-    POSTed to), as WildDuck tells them apart."""
-    scheme = value.split(":", 1)[0].lower()
-    if scheme in ("smtp", "smtps"):
-        return "relay"
-    if scheme in ("http", "https"):
-        return "http"
-    return "mail"
 
 
 def _target(value: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticUseDefault
 
-from chalicelib.validation import Line, ObjectId, Schema
+from chalicelib.validation import AuditSchema, Line, ObjectId
 
 
 def _absent_if_empty(value: Any) -> Any:
@@ -20,9 +20,13 @@ def _absent_if_empty(value: Any) -> Any:
 EventId = Annotated[Line, BeforeValidator(_absent_if_empty), Field(max_length=64)]
 
 
-class UpdatesRef(Schema):
-    """`lastEventId` is for EventSource clients that cannot send the `Last-Event-ID`
-    header; the header wins when both are given."""
+class UpdatesRef(AuditSchema):
+    """For EventSource clients that cannot send the `Last-Event-ID` header: the query
+    parameter of that name (the reference server's) or `lastEventId`; the header wins."""
 
     user: ObjectId
     lastEventId: EventId | None = None
+    last_event_id: Annotated[EventId | None, Field(alias="Last-Event-ID")] = None
+
+    def resume_from(self) -> str | None:
+        return self.last_event_id or self.lastEventId

@@ -113,11 +113,6 @@ class _Settings(AuditSchema):
     receivedMax: Counter | None = None
 
 
-# Limits an account may set; 0 (or absent) means "the default", as in WildDuck.
-LIMIT_FIELDS = ("imapMaxUpload", "imapMaxDownload", "pop3MaxDownload", "pop3MaxMessages",
-                "imapMaxConnections", "receivedMax")
-
-
 class CreateUser(_Settings):
     username: Username
     password: Password

@@ -8,7 +8,7 @@ and its addresses never disagree about which address is main.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.expressions.condition import Condition
 
@@ -17,7 +17,6 @@ from chalicelib.clock import now_ms
 from chalicelib.cursors import Cursor, decode_cursor
 from chalicelib.errors import AddressExistsError, AddressNotFound, NotPermitted, TooMany
 from chalicelib.ids import new_id
-from chalicelib.schemas.addresses import CreateAddress, SearchAddresses, UpdateAddress
 from chalicelib.services import domain_aliases, users
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
@@ -26,6 +25,9 @@ from chalicelib.store.lookups import LookupItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, run
 from chalicelib.store.users import UserItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.addresses import CreateAddress, SearchAddresses, UpdateAddress
 
 SEARCH_SCOPE = "addresses"
 # Why 200: an account's addresses are listed unpaged (one Query, far below its 1 MB

@@ -13,9 +13,10 @@ import time
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
+from chalicelib.ids import new_id
 from chalicelib.services import users
 from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
-                                          quota_condition)
+                                          quota_condition, retention_expiry)
 from chalicelib.store import archived as archive_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailboxes_store
@@ -26,6 +27,7 @@ from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import JUNK, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
+from chalicelib.store.tasks import RESTORE_ARCHIVED, TaskItem
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
@@ -56,6 +58,18 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
         if seqs is None:
             raise UserNotFound()
         run(build, errors={"mailbox": NoSuchMailbox, "user": UserNotFound}, on_retry=reread)
+
+
+def queue_restore(user_id: str, start_ms: int, end_ms: int) -> str:
+    """Queue the restore of everything the account deleted within [start, end] (the
+    archive's `archived` time); the scheduled task runner does it in bounded steps
+    (services/maintenance.restore_archived). Returns the task id."""
+    users.get(user_id)
+    now = time.time()
+    task_id = new_id(now)
+    TaskItem(kind=RESTORE_ARCHIVED, id=task_id, user=user_id,
+             data={"start": start_ms, "end": end_ms}, created=int(now * 1000)).save()
+    return task_id
 
 
 def _live(user_id: str, archived_id: str) -> ArchivedItem:
@@ -123,9 +137,10 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
         flags.append(JUNK)
     item.flags = flags
     item.rev = 0
-    # As WildDuck does, a restored message keeps no expiry: a date that caused its
-    # deletion would otherwise delete it again at the next expiry run.
-    store.set_expiry(item, None)
+    # As WildDuck does, a restored message keeps no expiry of its own (a date that
+    # caused its deletion would delete it again at the next expiry run); it takes the
+    # retention of the mailbox it is restored into, from now.
+    store.set_expiry(item, retention_expiry(mailbox))
     uid = mailboxes_store.reserve_uids(user_id, mailbox.id, 1)
     if uid is None:
         raise NoSuchMailbox()

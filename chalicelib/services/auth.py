@@ -8,6 +8,8 @@ failed attempts count toward the per-user rate limit (services/ratelimit.py).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
@@ -15,7 +17,6 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import addressing
 from chalicelib.config import settings
 from chalicelib.errors import AuthFailed, InvalidAuthScope, RateLimitedError
-from chalicelib.schemas.auth import Authenticate
 from chalicelib.security import passwords
 from chalicelib.services import addresses, asps, authlog, ratelimit, tokens, users
 from chalicelib.services.authlog import Audit
@@ -23,6 +24,9 @@ from chalicelib.store import lookups
 from chalicelib.store.addresses import FORWARDED
 from chalicelib.store.asps import AspItem
 from chalicelib.store.users import UserItem
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.auth import Authenticate
 
 
 @dataclass(frozen=True)

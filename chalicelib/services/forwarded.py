@@ -9,19 +9,20 @@ address listing and counts in its total. Delivery (other issues) reads `targets`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.errors import AddressExistsError, AddressNotFound, InputValidationError
 from chalicelib.ids import new_id
-from chalicelib.schemas.forwarded import CreateForwarded, UpdateForwarded
-from chalicelib.schemas.metadata import target_kind
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.transact import Transaction, run
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.forwarded import CreateForwarded, UpdateForwarded
 
 
 def _check_address(address: str, allow_wildcard: bool) -> None:
@@ -37,7 +38,7 @@ def _check_address(address: str, allow_wildcard: bool) -> None:
 
 def _check_targets(targets: list[str], addrview: str) -> None:
     for target in targets:
-        if target_kind(target) == "mail" and \
+        if addressing.target_kind(target) == "mail" and \
                 addressing.unameview(addressing.normalize_address(target)) == \
                 addressing.unameview(addrview):
             raise InputValidationError({"targets": f'Can not forward to self "{target}"'})

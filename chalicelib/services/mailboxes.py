@@ -8,7 +8,7 @@ the user's journal in the same transaction, and creation and deletion keep the u
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from pynamodb.exceptions import DeleteError
 from pynamodb.expressions.condition import Condition
@@ -16,10 +16,9 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import mailbox_paths
 from chalicelib.clock import now_ms
 from chalicelib.errors import (Conflict, DisallowedMailboxMethod, InputValidationError,
-                               MailboxExistsError, NoSuchMailbox, TooMany, UserNotFound)
+                               MailboxExistsError, NoSuchMailbox, UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.mailbox_paths import INBOX, MAX_MAILBOXES
-from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
 from chalicelib.services import users
 from chalicelib.store import filters as filter_store
 from chalicelib.store import journal, lookups
@@ -31,6 +30,9 @@ from chalicelib.store.tasks import PURGE_MAILBOX, TaskItem
 from chalicelib.store.transact import Transaction, TransactionFailed, deadline, pause, run
 from chalicelib.store.users import UserItem
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.mailboxes import CreateMailbox, ListMailboxes, UpdateMailbox
+
 MAX_TX_OPS = 100  # DynamoDB's limit on one TransactWriteItems
 # A renamed mailbox costs four operations (item update, old lookup delete, new lookup
 # put, journal entry); each rename transaction also bumps the user's journal sequence.
@@ -41,6 +43,21 @@ TX_BYTES_BUDGET = 3_000_000
 MOVE_OVERHEAD_BYTES = 1024
 # A deletion's fixed operations: mailbox, lookup, purge task, journal entry, user.
 FILTERS_PER_DELETE_TX = MAX_TX_OPS - 5
+
+# The reference server's error texts: clients show them to people as they are.
+CREATE_EXISTS = "Mailbox creation failed with code MailboxAlreadyExists"
+CREATE_LIMIT = ("Mailbox creation failed with code ReachedMailboxCountLimit. "
+                "Max mailboxes count reached.")
+RENAME_EXISTS = "Mailbox rename failed with code MailboxAlreadyExists"
+UPDATE_MISSING = "Mailbox update failed with code NoSuchMailbox"
+UPDATE_DISALLOWED = "Mailbox update failed with code DisallowedMailboxMethod"
+DELETE_MISSING = "Mailbox deletion failed with code NoSuchMailbox"
+DELETE_DISALLOWED = "Mailbox deletion failed with code DisallowedMailboxMethod"
+
+
+def _error(kind: type[Exception], message: str) -> Callable[[], Exception]:
+    """A constructor of `kind` with a fixed message, for transact.run's error map."""
+    return lambda: kind(message)
 
 
 def get(user_id: str, mailbox_id: str) -> MailboxItem:
@@ -61,20 +78,22 @@ def listing(params: ListMailboxes) -> list[MailboxItem]:
     every = mailbox_store.list_for_user(params.user)
     if not any(box.path == "INBOX" for box in every):  # deletion removes every mailbox
         raise UserNotFound()
+    # `specialUse` keeps INBOX with the special-use folders, as the reference does.
     boxes = [box for box in every
              if (params.showHidden or not box.hidden)
-             and (not params.specialUse or box.specialUse)]
+             and (not params.specialUse or box.specialUse or box.path == INBOX)]
     return sorted(boxes, key=lambda box: mailbox_paths.listing_order(box.path,
                                                                      bool(box.subscribed)))
 
 
-def resolve(user_id: str, path: str) -> str:
-    """The id of the mailbox at a (normalized) path, from its lookup item."""
+def resolve(user_id: str, path: str) -> MailboxItem:
+    """The mailbox at a (normalized) path: its lookup item, then the mailbox."""
     users.get(user_id)
     found = lookups.resolve(lookups.mailbox_key(user_id, path))
-    if found is None or not found.target:
+    box = mailbox_store.get(user_id, found.target) if found and found.target else None
+    if box is None:
         raise NoSuchMailbox()
-    return found.target
+    return box
 
 
 def _live(condition: Condition | None = None) -> Condition:
@@ -86,7 +105,7 @@ def _count_change(user: UserItem, delta: int) -> tuple[list[Any], Condition | No
     """Actions and guard that move the user's mailbox count by `delta`."""
     if delta > 0:
         if int(user.mailboxCount or 0) + delta > MAX_MAILBOXES:
-            raise TooMany(f"A user can have at most {MAX_MAILBOXES} mailboxes")
+            raise DisallowedMailboxMethod(CREATE_LIMIT)
         return [UserItem.mailboxCount.add(delta)], UserItem.mailboxCount <= MAX_MAILBOXES - delta
     return [UserItem.mailboxCount.add(delta)], None
 
@@ -105,6 +124,7 @@ def create(params: CreateMailbox) -> str:
         retention = params.retention if params.retention is not None else (user.retention or 0)
         tx.save(MailboxItem(user=user.id, id=mailbox_id, path=params.path, specialUse=None,
                             subscribed=True, hidden=params.hidden, retention=retention,
+                            encryptMessages=params.encryptMessages,
                             uidValidity=now // 1000, uidNext=1, modifyIndex=0, total=0,
                             unseen=0, size=0, created=now),
                 condition=MailboxItem.id.does_not_exist())
@@ -115,7 +135,7 @@ def create(params: CreateMailbox) -> str:
                        actions=count_actions, condition=_live(count_guard))
         return mailbox_id
 
-    return run(build, errors={"path": MailboxExistsError})
+    return run(build, errors={"path": _error(MailboxExistsError, CREATE_EXISTS)})
 
 
 def _setting_actions(params: UpdateMailbox) -> list[Any]:
@@ -126,22 +146,30 @@ def _setting_actions(params: UpdateMailbox) -> list[Any]:
         actions.append(MailboxItem.subscribed.set(params.subscribed))
     if params.hidden is not None:
         actions.append(MailboxItem.hidden.set(params.hidden))
+    if params.encryptMessages is not None:
+        actions.append(MailboxItem.encryptMessages.set(params.encryptMessages))
     return actions
 
 
 def update(params: UpdateMailbox) -> None:
     """Rename (with the mailbox's children) and/or change retention, subscription and
     visibility. Renaming to the current path is not a rename, so it is allowed on
-    INBOX too."""
+    INBOX too. A request that names nothing to change is refused, as the reference
+    does."""
+    if params.changes_nothing():
+        raise InputValidationError({"request": "Nothing was changed"}, "Nothing was changed")
     settings = _setting_actions(params)
     if params.path is not None and _rename(params.user, params.mailbox, params.path, settings):
         return
-    box = get(params.user, params.mailbox)
+    box = mailbox_store.get(params.user, params.mailbox)
+    if box is None:
+        users.get(params.user)
+        raise NoSuchMailbox(UPDATE_MISSING)
     if not settings:
         return
     run(lambda tx: tx.update(box, actions=settings, condition=MailboxItem.id.exists(),
                              label="mailbox"),
-        errors={"mailbox": NoSuchMailbox})
+        errors={"mailbox": _error(NoSuchMailbox, UPDATE_MISSING)})
 
 
 def _chunks(moves: list[tuple[MailboxItem, str]]) -> Iterator[list[tuple[MailboxItem, str]]]:
@@ -223,25 +251,26 @@ def _rename(user_id: str, mailbox_id: str, new_path: str, settings: list[Any]) -
         boxes = mailbox_store.list_for_user(user_id)
         target = next((box for box in boxes if box.id == mailbox_id), None)
         if target is None:
-            raise NoSuchMailbox()
+            raise NoSuchMailbox(UPDATE_MISSING)
         if target.path == new_path:
             return False
-        if target.path == INBOX:
-            raise DisallowedMailboxMethod("INBOX can not be renamed")
+        # The reference refuses to rename INBOX and hidden mailboxes alike.
+        if target.path == INBOX or target.hidden:
+            raise DisallowedMailboxMethod(UPDATE_DISALLOWED)
         if mailbox_paths.is_within(new_path, target.path):
             raise DisallowedMailboxMethod("A mailbox can not be moved into itself")
         plan = _rename_plan(boxes, target, new_path)
         _check_depth(plan)
         taken = {box.path for box in boxes}
         if any(path in taken for _, path in plan):
-            raise MailboxExistsError()
+            raise MailboxExistsError(RENAME_EXISTS)
         try:
             for moves in _chunks(plan):
                 _move(user, moves, target.id, settings)
             return True
         except TransactionFailed as failure:
             if "path" in failure.failed:
-                raise MailboxExistsError() from None
+                raise MailboxExistsError(RENAME_EXISTS) from None
             if not _lost_race(failure, {"user", "mailbox", "lookup"}):
                 raise
             if not pause(failures, until):
@@ -261,9 +290,9 @@ def delete(user_id: str, mailbox_id: str) -> None:
         user = users.get(user_id)
         box = mailbox_store.get(user_id, mailbox_id)
         if box is None:
-            raise NoSuchMailbox()
-        if box.path == INBOX or box.specialUse:
-            raise DisallowedMailboxMethod("Special mailboxes can not be deleted")
+            raise NoSuchMailbox(DELETE_MISSING)
+        if box.path == INBOX or box.specialUse or box.hidden:
+            raise DisallowedMailboxMethod(DELETE_DISALLOWED)
         targeting = filter_store.targeting(user_id, box.id)
         count_actions, _ = _count_change(user, -1)
         size = int(box.size or 0)

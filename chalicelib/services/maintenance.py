@@ -24,7 +24,7 @@ from itertools import islice
 from pynamodb.models import Model
 
 from chalicelib import logs
-from chalicelib.errors import MessageNotFound, NoSuchMailbox, UserNotFound
+from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
 from chalicelib.services import archive, users
 from chalicelib.store import archived, blobs
 from chalicelib.store import messages as store
@@ -36,7 +36,7 @@ from chalicelib.store.filters import FilterItem
 from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
-from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, TaskItem
+from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, RESTORE_ARCHIVED, TaskItem
 from chalicelib.store.transact import API_BUDGET_S, MAX_ITEMS, budget, chunked, run
 from chalicelib.store.users import UserItem
 
@@ -79,9 +79,15 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
 
 
 def expire_messages(limit: int = 500, now: float | None = None) -> int:
-    """Delete the messages whose `expires` date has passed (to the archive, like any
-    delete: counters, quota and journal stay exact, and the message stays restorable
-    for the archive retention). Returns how many were deleted."""
+    """Delete the messages whose `expires` date has passed: a date set through the API,
+    or the retention of the mailbox they arrived in. Each goes to the archive like any
+    delete (counters, quota and journal stay exact, and the message stays restorable for
+    the archive retention). Returns how many were deleted.
+
+    Bounded by `limit` index entries a run, oldest due first; a run cut short is simply
+    continued by the next (what it deleted left the index). Entries of an account
+    deleted in the meantime leave the index too, so that until the purge removes them
+    they cannot fill every run's first `limit` entries and stall the job."""
     now_ms = int((time.time() if now is None else now) * 1000)
     deleted = 0
     for item in store.due(now_ms, limit):
@@ -91,9 +97,56 @@ def expire_messages(limit: int = 500, now: float | None = None) -> int:
             with budget(API_BUDGET_S):
                 archive.delete(item.user, item.mailbox, int(item.uid))
             deleted += 1
-        except (MessageNotFound, NoSuchMailbox, UserNotFound):
+        except UserNotFound:
+            store.forget_expiry(item)
+        except (MessageNotFound, NoSuchMailbox):
             continue  # moved, deleted or purged since the index was read
     return deleted
+
+
+@dataclass
+class RestoreReport:
+    tasks_done: int = 0
+    restored: int = 0
+    failed: int = 0  # over quota, or restored elsewhere meanwhile: left in the archive
+
+
+def restore_archived(max_messages: int = 1000) -> RestoreReport:
+    """Run the queued `POST /archived/restore` tasks: each archived message deleted in
+    the task's time range goes back to its mailbox (INBOX when that is gone) through
+    `archive.restore`, so counters, quota and journal stay exact.
+
+    Bounded by `max_messages` a run; the task keeps the last archived id it reached, so
+    a run cut short (or out of budget) is continued by the next one from there. A
+    message that cannot be restored (over quota) stays in the archive and is counted."""
+    report = RestoreReport()
+    for task in TaskItem.query(RESTORE_ARCHIVED, consistent_read=True):
+        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        after = str(data["after"]) if data.get("after") else None
+        finished = True
+        try:
+            users.get(task.user)
+            window = archived.archived_between(task.user, int(data["start"]), int(data["end"]),
+                                               after)
+            for item in window:
+                if report.restored + report.failed >= max_messages:
+                    finished = False
+                    break
+                try:
+                    archive.restore(task.user, item.id)
+                    report.restored += 1
+                except (OverQuotaError, MessageNotFound, NoSuchMailbox):
+                    report.failed += 1
+                after = item.id
+        except UserNotFound:
+            pass  # the account is gone: nothing to restore
+        if finished:
+            task.delete()
+            report.tasks_done += 1
+        else:
+            task.update(actions=[TaskItem.data.set({**data, "after": after})])
+            break
+    return report
 
 
 # Per-user partitions a deleted account leaves behind, emptied before its user item.

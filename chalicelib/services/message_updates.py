@@ -17,7 +17,8 @@ from typing import Any, Iterator, Sequence, TypeVar
 
 from chalicelib.clock import iso
 from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, UserNotFound
-from chalicelib.services.messages import flagged_visible, owned, owned_mailbox
+from chalicelib.services.messages import (flagged_visible, owned, owned_mailbox,
+                                          retention_expiry)
 from chalicelib.store import journal
 from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store import messages as store
@@ -158,6 +159,15 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
         run(build, errors={"mailbox": NoSuchMailbox}, on_retry=refresh)
 
 
+def mark_seen(item: MessageItem) -> None:
+    """Mark a message that is being read as seen (`markAsSeen`), as a flag update
+    (counters, journal, timeline); `item` shows the new flags afterwards."""
+    if item.has(SEEN):
+        return
+    update(item.user, item.mailbox, str(int(item.uid)), Changes(seen=True))
+    item.flags = [*(item.flags or []), SEEN]
+
+
 def move(user_id: str, mailbox_id: str, target: str, to_mailbox: str,
          changes: Changes) -> list[tuple[int, int]]:
     """Move messages (with optional flag changes); returns [(old uid, new uid), ...]."""
@@ -202,6 +212,9 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
     if first_uid is None:
         raise NoSuchMailbox()
     uids = {int(item.uid): first_uid + offset for offset, item in enumerate(batch)}
+    # As the reference: a moved message takes the target's retention from now (an
+    # expiry of its own is dropped), unless the request sets `expires` itself.
+    expires = changes.expiry(None) if changes.expires is not None else retention_expiry(target)
     state = {"batch": batch}
 
     def build(tx: Transaction) -> list[tuple[int, int]]:
@@ -212,7 +225,7 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
             new_uid = uids[int(item.uid)]
             moved = copy_of(item)
             moved.flags = changes.flags(item.flags or [], junk=junk)
-            store.set_expiry(moved, changes.expiry(item.expires))
+            store.set_expiry(moved, expires)
             moved.rev = 0
             store.place(moved, target.id, new_uid, flagged_visible(target))
             tx.delete(item, condition=MessageItem.rev == item.rev, label=f"m{int(item.uid)}")

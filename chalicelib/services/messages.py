@@ -37,7 +37,7 @@ from chalicelib.store.messages import DELETED, DRAFT, FLAGGED, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem, no_own_quota
-from chalicelib.validation import MAX_DATE_MS
+from chalicelib.request_limits import MAX_DATE_MS
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8 JSON)
@@ -186,6 +186,16 @@ def flagged_visible(mailbox: MailboxItem) -> bool:
     return mailbox.specialUse not in HIDDEN_FROM_FLAGGED
 
 
+def retention_expiry(mailbox: MailboxItem, arrived_ms: int | None = None) -> int | None:
+    """When a message arriving in `mailbox` now (upload, delivery, move, restore) expires:
+    the mailbox's retention after its arrival there, none without one. The scheduled
+    `expire_messages` job then deletes it (to the archive)."""
+    retention = int(mailbox.retention or 0)
+    if not retention:
+        return None
+    return min((now_ms() if arrived_ms is None else arrived_ms) + retention, MAX_DATE_MS)
+
+
 def _build_item(user_id: str, msgid: str, idate: int, parsed: mail.ParsedMessage, thread: str,
                 flags: list[str], encrypted: bool) -> tuple[MessageItem, dict[str, Any] | None]:
     """The item, and the bodies document to put in S3 when it does not fit on the item."""
@@ -280,12 +290,14 @@ def over_quota(user: UserItem, size: int) -> bool:
 
 def upload(user_id: str, mailbox_id: str, message: NewMessage,
            after_store: Callable[[], None] | None = None,
-           once: idempotency.Claim | None = None) -> Stored:
+           once: idempotency.Claim | None = None,
+           recorded: dict[str, Any] | None = None) -> Stored:
     """Store a message in a mailbox (see the module docstring for the order of writes).
 
-    With `once`, the result is recorded in the same transaction; a concurrent request
-    that recorded it first makes this one raise `idempotency.Replayed` (and undo its
-    S3 objects), so a retried upload stores one message."""
+    With `once`, the result (plus `recorded`, what the caller did before) is recorded
+    in the same transaction; a concurrent request that recorded it first makes this
+    one raise `idempotency.Replayed` (and undo its S3 objects), so a retried upload
+    stores one message."""
     _check_size(len(message.raw))
     plain = mail.parse_message(message.raw)
     id_keys, subject_key = _thread_keys(user_id, plain)
@@ -296,7 +308,8 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     body_key = blobs.bodies_key(user_id, idate, msgid)
     flags = flags_of(message.seen, message.flagged, message.draft)
     user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
-    item, bodies, stored = _prepare(user, msgid, idate, message.raw, plain, flags)
+    item, bodies, stored = _prepare(user, mailbox, msgid, idate, message.raw, plain, flags)
+    store.set_expiry(item, retention_expiry(mailbox))
     if over_quota(user, len(stored)):
         raise OverQuotaError()
     blobs.put(raw_key, stored, "message/rfc822")
@@ -313,7 +326,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
             if seqs is None:
                 raise UserNotFound()
             _commit_upload(user, mailbox, item, uid, seqs, message.source,
-                           _thread_writes(user_id, plain, item.thread), once)
+                           _thread_writes(user_id, plain, item.thread), once, recorded or {})
         return Stored(uid, mailbox.id, int(item.size), msgid, item.thread)
     except BaseException:
         _forget_blobs([raw_key, body_key])
@@ -322,7 +335,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
 
 def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid: int,
                    seqs: journal.Reservation, source: str, thread_writes: list[KeyItem],
-                   once: idempotency.Claim | None) -> None:
+                   once: idempotency.Claim | None, recorded: dict[str, Any]) -> None:
     """One transaction: the item at its claimed uid, the mailbox counters, the quota
     charge, the EXISTS entry. Nothing in it is guarded by a value another upload
     changes, so parallel uploads commit side by side; only a quota change (or a
@@ -345,7 +358,8 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
                       uid=uid, size=item.size, messageId=item.messageId))
         for entry in thread_writes:
             tx.save(entry)
-        idempotency.record(tx, once, {"uid": uid, "mailbox": mailbox.id, "size": int(item.size)})
+        idempotency.record(tx, once, {**recorded, "uid": uid, "mailbox": mailbox.id,
+                                      "size": int(item.size)})
 
     def reread(failure: TransactionFailed) -> None:
         if "user" in failure.failed:
@@ -358,12 +372,14 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
         on_retry=reread)
 
 
-def _prepare(user: UserItem, msgid: str, idate: int, raw: bytes, plain: mail.ParsedMessage,
+def _prepare(user: UserItem, mailbox: MailboxItem, msgid: str, idate: int, raw: bytes,
+             plain: mail.ParsedMessage,
              flags: list[str]) -> tuple[MessageItem, dict[str, Any] | None, bytes]:
-    """What gets stored: for users who asked for it, the PGP/MIME-encrypted source, whose
-    envelope keeps the headers listings need (so the metadata comes from it)."""
+    """What gets stored: for users who asked for it (for the account or this mailbox),
+    the PGP/MIME-encrypted source, whose envelope keeps the headers listings need (so
+    the metadata comes from it)."""
     stored, parsed, encrypted = raw, plain, False
-    if user.encryptMessages and user.pubKey:
+    if (user.encryptMessages or mailbox.encryptMessages) and user.pubKey:
         try:
             stored = mail.encrypt_message(raw, user.pubKey)
         except ValueError:

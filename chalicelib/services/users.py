@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -15,7 +15,6 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AddressExistsError, AuthFailed, Conflict, InputValidationError,
                                UserExistsError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.schemas.users import LIMIT_FIELDS, CreateUser, ListUsers, UpdateUser
 from chalicelib.security import passwords, pgp
 from chalicelib.security.secrets import new_temporary_password
 from chalicelib.services import authlog, idempotency, restore
@@ -31,6 +30,9 @@ from chalicelib.store.tasks import PURGE_USER, TaskItem
 from chalicelib.store.transact import MAX_ITEMS, Transaction, chunked, run
 from chalicelib.store.users import LIVE, UserItem, has_pub_key
 
+if TYPE_CHECKING:
+    from chalicelib.schemas.users import CreateUser, ListUsers, UpdateUser
+
 TEMP_PASSWORD_TTL_MS = 24 * 3600 * 1000
 PURGE_DELAY_S = 2 * 24 * 3600
 DEFAULT_SPAM_LEVEL = 50
@@ -39,6 +41,7 @@ GIB = 1024 ** 3
 LIMIT_DEFAULTS = {"imapMaxUpload": 10 * GIB, "imapMaxDownload": 10 * GIB,
                   "pop3MaxDownload": 10 * GIB, "pop3MaxMessages": 250,
                   "imapMaxConnections": 15, "receivedMax": 60}
+LIMIT_FIELDS = tuple(LIMIT_DEFAULTS)  # 0 (or absent) means the default
 
 
 def get(user_id: str) -> UserItem:
@@ -75,10 +78,18 @@ def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -
         raise InputValidationError({"encryptMessages": NEEDS_KEY})
 
 
+def _given(params: UpdateUser) -> set[str]:
+    """The fields an update changes. An empty value of a yes/no field (`""`, null) leaves
+    it as it is: storing a null there would read as "no" here but fail every condition
+    that expects false."""
+    return {name for name in params.model_fields_set
+            if name not in _FLAGS or getattr(params, name) is not None}
+
+
 def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:
     """Check the encryption an update leaves the account with; returns the condition that
     keeps the check true against a concurrent update of the other field."""
-    given = params.model_fields_set
+    given = _given(params)
     if not given & {"encryptMessages", "pubKey"}:
         return None
     sets_flag, sets_key = "encryptMessages" in given, "pubKey" in given
@@ -263,8 +274,8 @@ def quota_allowed(user: UserItem) -> int:
     return int(user.quota or settings().default_quota)
 
 
-_PLAIN_FIELDS = ("name", "language", "encryptMessages", "encryptForwarded", "disabled",
-                 "suspended", "uploadSentMessages")
+_FLAGS = ("encryptMessages", "encryptForwarded", "disabled", "suspended", "uploadSentMessages")
+_PLAIN_FIELDS = ("name", "language", *_FLAGS)
 # Absent from the item when empty: the default applies (limits) or there is nothing
 # (lists, metadata).
 _CLEARABLE_FIELDS = ("targets", "fromWhitelist", "metaData", "internalData", *LIMIT_FIELDS)
@@ -298,7 +309,7 @@ def _check_existing_password(user: UserItem, password: str, audit: Audit) -> Non
 def update(params: UpdateUser) -> None:
     """Partial update: only the fields present in the request change."""
     user = get(params.user)
-    given = params.model_fields_set
+    given = _given(params)
     if params.existingPassword is not None:
         _check_existing_password(user, params.existingPassword, Audit(params.sess, params.ip))
     guard = _check_encryption_update(params, user)

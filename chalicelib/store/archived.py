@@ -7,7 +7,7 @@ keeps the message item's attributes as they were, plus where it came from.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
@@ -50,6 +50,17 @@ def get(user: str, archived_id: str) -> ArchivedItem | None:
     except ArchivedItem.DoesNotExist:
         return None
     return item if item.is_live() else None
+
+
+def archived_between(user: str, start_ms: int, end_ms: int,
+                     after: str | None = None) -> Iterator[ArchivedItem]:
+    """A user's live archived messages deleted within [start_ms, end_ms], by id from
+    `after` on: one Query over the user's archive (its size is bounded by the archive
+    retention), read lazily page by page."""
+    window = ArchivedItem.archived.between(start_ms, end_ms) \
+        & (ArchivedItem.expires > int(time.time()))
+    return ArchivedItem.query(user, ArchivedItem.id > after if after else None,
+                              filter_condition=window, consistent_read=True)
 
 
 def _plain(value: Any) -> Any:

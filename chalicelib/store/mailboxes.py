@@ -17,6 +17,7 @@ class MailboxItem(Model):
     specialUse = UnicodeAttribute(null=True)
     subscribed = BooleanAttribute(default=True)
     hidden = BooleanAttribute(default=False)
+    encryptMessages = BooleanAttribute(default=False)  # encrypt what is stored here
     retention = NumberAttribute(default=0)
     uidValidity = NumberAttribute()
     uidNext = NumberAttribute(default=1)

@@ -16,6 +16,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, LocalSecon
 from pynamodb.models import Model
 
 from chalicelib.store.base import connection, meta
+from chalicelib.store.transact import updated
 
 # Attributes every index projects (keys are always projected). Keep in step with
 # infra/tables.yaml, which is what DynamoDB actually uses.
@@ -132,6 +133,11 @@ def due(now_ms: int, limit: int) -> list[MessageItem]:
     """Messages whose expiry has passed, oldest first (keys and `user` only)."""
     return list(MessageItem.expiring_index.query(EXPIRING, MessageItem.expires <= now_ms,
                                                  limit=limit))
+
+
+def forget_expiry(item: MessageItem) -> None:
+    """Take a message out of the `expiring` index (it is gone, or its account is)."""
+    updated(item, expiry_actions(None), MessageItem.uid.exists())
 
 
 def idate_key(idate: int, uid: int) -> str:

@@ -9,6 +9,8 @@ from chalicelib.store.base import meta
 PURGE_USER = "purge-user"  # data: {username, mailboxes: snapshot for a restore}
 PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
 QUOTA_RESET = "quota-reset"  # data: {after: the last account recounted}; every account
+# data: {start, end} (epoch ms of deletion), `after` (the last archived id done)
+RESTORE_ARCHIVED = "restore-archived"
 
 
 class TaskItem(Model):

@@ -45,6 +45,8 @@ MAX_DELAY_S = 0.5
 _TRANSIENT = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
               "RequestLimitExceeded", "InternalServerError"}
 
+_RACE_OR_NONE = {None, "None", "ConditionalCheckFailed"}
+
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
                                                                          default=None)
 
@@ -53,6 +55,12 @@ class TooManyItems(DomainError):
     """A single request would change more items than one transaction can hold."""
 
     code, default_message = "TooManyItems", "This request changes too many items at once"
+
+
+class ItemTooLarge(DomainError):
+    """The change would make a record larger than DynamoDB stores (400 KB)."""
+
+    code, default_message = "ItemTooLarge", "This change makes the record too large to store"
 
 
 class OutcomeUnknown(Exception):
@@ -142,6 +150,7 @@ class Transaction:
             codes = [reason.code if reason else None
                      for reason in error.cancellation_reasons or []]
             if not codes:
+                _refuse_oversized(error)
                 if error.cause_response_code in {"TransactionConflictException",
                                                  "ThrottlingException",
                                                  "ProvisionedThroughputExceededException"}:
@@ -150,7 +159,16 @@ class Transaction:
             failed = {label for label, code in zip(order, codes)
                       if code == "ConditionalCheckFailed"}
             conflict = any(code in _TRANSIENT for code in codes)
+            if any(code not in _RACE_OR_NONE and code not in _TRANSIENT for code in codes):
+                raise  # retrying cannot help: fail now, not after a deadline of attempts
             raise TransactionFailed(failed, conflict) from None
+
+
+def _refuse_oversized(error: PynamoDBException) -> None:
+    """An item over DynamoDB's 400 KB is the request's fault: a 400, never a retry."""
+    if (error.cause_response_code == "ValidationException"
+            and "size has exceeded" in (error.cause_response_message or "")):
+        raise ItemTooLarge() from None
 
 
 def _outcome_unknown(error: TransactWriteError) -> bool:
@@ -225,6 +243,7 @@ def retrying(call: Callable[[], T]) -> T:
         try:
             return call()
         except PynamoDBException as error:
+            _refuse_oversized(error)
             if error.cause_response_code not in _TRANSIENT_WRITE:
                 raise
             if not pause(attempt, until):

@@ -154,8 +154,8 @@ def test_form_body_with_too_many_fields_is_refused(api):
 
 
 def test_too_large_a_body_is_refused(api, monkeypatch):
-    from chalicelib import validation
-    monkeypatch.setattr(validation, "MAX_BODY_BYTES", 1000)
+    from chalicelib import request_limits
+    monkeypatch.setattr(request_limits, "MAX_BODY_BYTES", 1000)
     reply = send(api, "POST", "/users", json.dumps({"username": "big", "name": "n" * 2000,
                                                     "password": "pw"}))
     assert_bad(reply, "body")

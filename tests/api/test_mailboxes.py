@@ -43,7 +43,8 @@ def test_new_account_lists_its_default_mailboxes_inbox_first(api, make_user):
     assert [box["path"] for box in reply["results"]] == DEFAULTS
     inbox = reply["results"][0]
     assert inbox == {"id": inbox["id"], "name": "INBOX", "path": "INBOX", "specialUse": None,
-                     "modifyIndex": 0, "subscribed": True, "hidden": False}
+                     "modifyIndex": 0, "subscribed": True, "hidden": False,
+                     "encryptMessages": False}
     assert reply["results"][1]["specialUse"] == "\\Drafts"
 
 
@@ -71,7 +72,7 @@ def test_inbox_in_any_case_becomes_INBOX(api, make_user):
     user_id = make_user("inboxcase")
     box_id = _create(api, user_id, "inbox/x").json["id"]
     assert api.get(f"/users/{user_id}/mailboxes/{box_id}")["path"] == "INBOX/x"
-    assert _create(api, user_id, "/Inbox/x/")["code"] == "MailboxExistsError"
+    assert _create(api, user_id, "/Inbox/x")["code"] == "MailboxExistsError"
     assert _create(api, user_id, "INBOX")["code"] == "MailboxExistsError"
 
 
@@ -131,7 +132,8 @@ def test_counters_come_from_the_item(api, make_user):
 def test_special_use_and_hidden_filters(api, make_user):
     user_id = make_user("filtered")
     _create(api, user_id, "Secret", hidden=True)
-    assert _paths(api, user_id, "?specialUse=true") == ["Drafts", "Junk", "Sent Mail", "Trash"]
+    assert _paths(api, user_id, "?specialUse=true") == ["INBOX", "Drafts", "Junk", "Sent Mail",
+                                                        "Trash"]
     assert "Secret" not in _paths(api, user_id)
     assert "Secret" in _paths(api, user_id, "?showHidden=1")
     assert _paths(api, user_id, "?unknownParameter=1") == DEFAULTS  # listings ignore extras
@@ -168,7 +170,8 @@ def test_get_one_mailbox_always_has_total_and_unseen(api, make_user):
     assert one.json | {"id": None} == {
         "success": True, "id": None, "name": "Receipts", "path": "Receipts",
         "specialUse": None, "modifyIndex": 0, "subscribed": True, "hidden": False,
-        "total": 0, "unseen": 0, "size": 0, "uidNext": 1, "retention": 86400000}
+        "encryptMessages": False, "total": 0, "unseen": 0, "size": 0, "uidNext": 1,
+        "retention": 86400000}
 
 
 def test_resolve_by_path_is_routed_before_the_mailbox_id_route(api, make_user, app):
@@ -177,7 +180,8 @@ def test_resolve_by_path_is_routed_before_the_mailbox_id_route(api, make_user, a
     user_id = make_user("resolver")
     box_id = _create(api, user_id, "inbox/Receipts").json["id"]
     reply = api.get(f"/users/{user_id}/mailboxes/resolve?path=INBOX/Receipts")
-    assert reply.json == {"success": True, "id": box_id}
+    assert reply.json == api.get(f"/users/{user_id}/mailboxes/{box_id}").json
+    assert reply["id"] == box_id
     assert api.get(f"/users/{user_id}/mailboxes/resolve?path=inbox/receipts")["code"] == \
         "NoSuchMailbox"
     assert api.get(f"/users/{user_id}/mailboxes/resolve")["code"] == "InputValidationError"
@@ -289,10 +293,15 @@ def test_update_changes_retention_subscription_and_visibility(api, make_user):
     assert reply.status == 200
     one = api.get(f"/users/{user_id}/mailboxes/{box}").json
     assert (one["retention"], one["subscribed"], one["hidden"]) == (1000, False, True)
+    # The reference renames no hidden mailbox; shown again, it can be renamed.
+    reply = api.put(f"/users/{user_id}/mailboxes/{box}", {"path": "Tuned2", "retention": 0})
+    assert reply.status == 400 and reply["code"] == "DisallowedMailboxMethod"
+    assert reply["error"] == "Mailbox update failed with code DisallowedMailboxMethod"
+    assert api.put(f"/users/{user_id}/mailboxes/{box}", {"hidden": False}).status == 200
     reply = api.put(f"/users/{user_id}/mailboxes/{box}", {"path": "Tuned2", "retention": 0})
     assert reply.status == 200
     one = api.get(f"/users/{user_id}/mailboxes/{box}").json
-    assert (one["path"], one["retention"], one["hidden"]) == ("Tuned2", False, True)
+    assert (one["path"], one["retention"], one["hidden"]) == ("Tuned2", False, False)
     reply = api.put(f"/users/{user_id}/mailboxes/{box}", {"retention": -1})
     assert reply.status == 400 and "retention" in reply["details"]
 
@@ -314,7 +323,7 @@ def test_concurrent_creation_of_one_path_yields_one_mailbox(api, make_user, seri
 
 def test_mailbox_limit_is_exact_under_concurrency(api, make_user, serialized_aws):
     """At 1499 mailboxes, two concurrent creations of different paths: one fits."""
-    from chalicelib.errors import TooMany
+    from chalicelib.errors import DisallowedMailboxMethod
     from chalicelib.schemas.mailboxes import CreateMailbox
     from chalicelib.services import mailboxes
 
@@ -322,10 +331,12 @@ def test_mailbox_limit_is_exact_under_concurrency(api, make_user, serialized_aws
     UserItem.get(user_id).update(actions=[UserItem.mailboxCount.set(1499)])
     created, errors = race(2, lambda n: mailboxes.create(
         CreateMailbox(user=user_id, path=("One", "Two")[n])))
-    assert len(created) == 1 and len(errors) == 1 and isinstance(errors[0], TooMany)
+    assert len(created) == 1 and len(errors) == 1 and isinstance(errors[0], DisallowedMailboxMethod)
     assert UserItem.get(user_id).mailboxCount == 1500
     reply = _create(api, user_id, "Three")
-    assert reply.status == 403 and reply["code"] == "TooMany"
+    assert reply.status == 400 and reply["code"] == "DisallowedMailboxMethod"
+    assert reply["error"] == ("Mailbox creation failed with code ReachedMailboxCountLimit. "
+                              "Max mailboxes count reached.")
 
 
 def test_create_and_delete_are_journaled(api, make_user):

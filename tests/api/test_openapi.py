@@ -263,7 +263,7 @@ def test_wire_formats_agree_with_the_validators():
     from pydantic import TypeAdapter
 
     from chalicelib import validation
-    from chalicelib.api.openapi import BOOLEAN_WORDS, INPUT_SCHEMAS, validator_of
+    from chalicelib.api.openapi_document import BOOLEAN_WORDS, INPUT_SCHEMAS, validator_of
 
     words = INPUT_SCHEMAS[validator_of(validation.Bool)]["anyOf"][2]["pattern"]
     for word in BOOLEAN_WORDS + [" Yes ", "TRUE", ""]:

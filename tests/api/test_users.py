@@ -294,3 +294,15 @@ def test_oversized_tags_and_quota_are_400_not_500(api):
                                 "tags": [f"t{n}" for n in range(101)], "quota": 10 ** 40})
     assert reply.status == 400
     assert set(reply["details"]) == {"tags", "quota"}
+
+
+def test_an_empty_yes_no_field_leaves_it_as_it_is(api, make_user):
+    # An empty flag once stored a null, which later failed the key-removal guard with a
+    # 409 that no retry could fix.
+    user_id = make_user("emptyflag", encryptMessages=False)
+    assert api.put(f"/users/{user_id}", {"encryptMessages": "", "disabled": None}).status == 200
+    assert api.put(f"/users/{user_id}", {"pubKey": ""}).status == 200
+    body = api.get(f"/users/{user_id}").json
+    assert body["encryptMessages"] is False and body["disabled"] is False
+    assert api.put(f"/users/{user_id}", {"name": None}).status == 200
+    assert api.get(f"/users/{user_id}").status == 200

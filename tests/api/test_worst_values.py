@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib import mailbox_paths
-from chalicelib.validation import MAX_DATE_MS
+from chalicelib.request_limits import MAX_DATE_MS
 from tests.support import mailbox_ids
 
 # Characters chosen to break byte/char confusions, normalization and bidi handling.

@@ -175,10 +175,15 @@ def test_messages_past_their_expiry_are_deleted_by_the_expiry_job(api, account):
     assert maintenance.expire_messages(now=now + 7200) == 1
 
 
-def test_expiry_survives_a_move(api, account):
+def test_a_move_replaces_the_expiry_with_the_target_retention(api, account):
+    """As the reference server: a moved message expires by the retention of the mailbox
+    it lands in (none for Drafts here), not by a date set before the move."""
     upload_raw(api, account, simple_message("moving"))
     api.put(f"{account.messages()}/1", {"expires": "2020-01-01T00:00:00Z"})
     drafts = account.boxes["Drafts"]
     assert api.put(f"{account.messages()}/1", {"moveTo": drafts}).status == 200
+    assert maintenance.expire_messages() == 0
+    assert [m["expires"] for m in api.get(account.messages(drafts))["results"]] == [False]
+    assert api.put(f"{account.messages(drafts)}/1",
+                   {"moveTo": account.inbox, "expires": "2020-01-01T00:00:00Z"}).status == 200
     assert maintenance.expire_messages() == 1
-    assert api.get(account.messages(drafts))["results"] == []

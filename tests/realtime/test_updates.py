@@ -156,3 +156,12 @@ def test_the_stream_is_in_the_openapi_document(api, path):
     content = operation["responses"]["200"]["content"]
     assert list(content) == ["text/event-stream"]
     assert "lastEventId" in [parameter["name"] for parameter in operation["parameters"]]
+
+
+def test_the_reference_query_parameter_name_and_session_fields(api, account):
+    """Today's clients send the id as `Last-Event-ID` in the query, with sess and ip."""
+    upload_raw(api, account, simple_message())
+    upload_raw(api, account, simple_message("two"))
+    reply = api.get(f"/users/{account.id}/updates?Last-Event-ID=1&sess=w1&ip=127.0.0.1")
+    assert reply.status == 200
+    assert b'"uid":2' in reply.raw and b'"uid":1' not in reply.raw

@@ -134,3 +134,16 @@ def test_domain_alias_input(api):
                  {"alias": "same.com", "domain": "same.com"}, {"alias": "a.com"}):
         reply = api.post("/domainaliases", body)
         assert (reply.status, reply["code"]) == (400, "InputValidationError"), body
+
+
+def test_wildduck_forwarded_sequence(api, make_user):
+    """WildDuck's own addresses test: create, find by query with an exact total, retag."""
+    make_user("addrtest", address="addrtest@example.com")
+    forwarded = _forwarded(api, address="forwarded.1.addrtest@example.com",
+                           targets=["andris@ethereal.email"], tags=["TAG1", "tag2"])
+    found = api.get("/addresses?query=forwarded.1.addrtest")
+    assert (found["total"], found["results"][0]["id"]) == (1, forwarded)
+    assert api.put(f"/addresses/forwarded/{forwarded}", {"tags": ["tAG2", "tAg3"]}).status == 200
+    again = api.get("/addresses?query=forwarded.1.addrtest")
+    assert (again["total"], again["results"][0]["tags"]) == (1, ["tAG2", "tAg3"])
+    assert api.get("/addresses")["total"] == 2

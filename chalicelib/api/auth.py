@@ -72,7 +72,12 @@ def authlog_entry(item: AuthlogItem) -> dict[str, object]:
         value = getattr(item, name)
         if value is not None:
             result[name] = value
-    result["created"] = iso(item.created)
+    if item.scope is not None:
+        result["requiredScope"] = item.scope
+    # Today's server folds repeats of one event into an entry with a count and the time
+    # of the last one; here every attempt is its own entry.
+    result["created"] = result["last"] = iso(item.created)
+    result["events"] = 1
     result["expires"] = iso(item.expires * 1000)
     return result
 

@@ -189,10 +189,13 @@ class AuthlogEntry(Closed):
     source: str = Field(None)
     protocol: str = Field(None)
     scope: str = Field(None)
+    requiredScope: str = Field(None, description="`scope` under today's server's name")
     asp: str = Field(None)
     sess: str = Field(None)
     ip: str = Field(None)
     created: Timestamp
+    last: Timestamp = Field(description="Every attempt is its own entry: `created`")
+    events: Literal[1] = Field(description="Every attempt is its own entry: 1")
     expires: Timestamp
 
 

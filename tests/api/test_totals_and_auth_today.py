@@ -74,6 +74,8 @@ def test_one_authlog_event(api, make_user):
     assert event.status == 200
     assert event.json == {"success": True, **newest}
     assert (event["protocol"], event["ip"], event["sess"]) == ("IMAP", "192.0.2.5", "abc")
+    assert (event["requiredScope"], event["events"], event["last"]) == (
+        "imap", 1, event["created"])
     missing = api.get(f"/users/{user_id}/authlog/{'0' * 24}")
     assert (missing.status, missing["code"], missing["error"]) == (
         404, "EventNotFound", "Event was not found")

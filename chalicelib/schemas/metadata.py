@@ -20,7 +20,8 @@ from chalicelib import addressing
 # WildDuck allows 1 MB of text; a DynamoDB item holds 400 KB in all, and an account item
 # carries two of these beside its key and settings, so each is held to 64 KiB.
 MAX_METADATA_BYTES = 64 * 1024
-MAX_TARGETS = 100
+# Every new target is logged in the change's own transaction (100 operations at most).
+MAX_TARGETS = 50
 MAX_TARGET_LENGTH = 1024
 
 

@@ -156,4 +156,5 @@ def disable(user_id: str, audit: Audit) -> None:
 def disable_all(user_id: str, audit: Audit) -> None:
     """Turn every 2FA method off: the master password works for every scope again."""
     actions = [UserItem.enabled2fa.set([]), UserItem.totp.remove()]
-    users.update_logged(users.get(user_id), actions, "disable 2fa", audit)
+    users.update_logged(users.get(user_id), actions,
+                        [authlog.entry(user_id, "disable 2fa", audit, result="success")])

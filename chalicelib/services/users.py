@@ -23,6 +23,7 @@ from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import counters, journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
+from chalicelib.store.authlog import AuthlogItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.paging import Page, query_page
@@ -183,8 +184,10 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
                                 created=now))
             tx.save(LookupItem(key=lookups.mailbox_key(user_id, path), user=user_id,
                                target=mailbox_id), condition=LookupItem.key.does_not_exist())
-        tx.save(authlog.entry(user_id, "account created", Audit(params.sess, params.ip),
-                              result="success"))
+        audit = Audit(params.sess, params.ip)
+        tx.save(authlog.entry(user_id, "account created", audit, result="success"))
+        for entry in forwards_added(user_id, params.targets or [], [], audit):
+            tx.save(entry)
         counters.add(tx, counters.USERS, 1)
         counters.add(tx, counters.ADDRESSES, 1 if address else 0)
         idempotency.record(tx, once, {"id": user_id})
@@ -356,12 +359,16 @@ def update(params: UpdateUser) -> None:
                     UserItem.requirePasswordChange.set(False)]
     if not actions:
         return
+    audit = Audit(params.sess, params.ip)
+    entries = forwards_added(user.id, params.targets or [], list(user.targets or []), audit) \
+        if "targets" in given else []
+    if password_changed:
+        entries.append(authlog.entry(user.id, "password change", audit, result="success"))
     try:
-        if not password_changed:  # a plain UpdateItem costs half a transaction
+        if not entries:  # a plain UpdateItem costs half a transaction
             _update_live(user, actions, guard)
         else:
-            update_logged(user, actions, "password change", Audit(params.sess, params.ip),
-                          condition=guard)
+            update_logged(user, actions, entries, condition=guard)
     except UserNotFound:
         if guard is None:
             raise
@@ -380,16 +387,26 @@ def _update_live(user: UserItem, actions: list[Any], condition: Condition | None
         raise
 
 
-def update_logged(user: UserItem, actions: list[Any], action: str, audit: Audit,
+def update_logged(user: UserItem, actions: list[Any], entries: list[AuthlogItem],
                   condition: Condition | None = None) -> None:
-    """Change a live account and write its authlog entry in one transaction."""
+    """Change a live account and write its authlog entries in one transaction."""
     guard = UserItem.kind.exists() if condition is None else UserItem.kind.exists() & condition
 
     def build(tx: Transaction) -> None:
         tx.update(user, actions=actions, condition=guard, label="user")
-        tx.save(authlog.entry(user.id, action, audit, result="success"))
+        for entry in entries:
+            tx.save(entry)
 
     run(build, errors={"user": UserNotFound})
+
+
+def forwards_added(user_id: str, targets: list[str], before: list[str],
+                   audit: Audit) -> list[AuthlogItem]:
+    """A `user forward added` entry per target that is new, as WildDuck logs them: a new
+    forward is how a taken-over account leaks its mail, so it is on the record."""
+    return [authlog.entry(user_id, "user forward added", audit, result="success",
+                          target=target, protocol="API")
+            for target in targets if target not in before]
 
 
 def delete(user_id: str, audit: Audit) -> None:
@@ -477,5 +494,5 @@ def reset_password(user_id: str, audit: Audit) -> str:
         UserItem.passwordChanged.set(now),  # revokes the user tokens issued before
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
-    ], "reset", audit)
+    ], [authlog.entry(user_id, "reset", audit, result="success")])
     return temporary

@@ -221,3 +221,28 @@ def test_quota_reset_for_every_user_runs_as_a_background_task(api, make_user):
 
 def test_quota_reset_job_is_scheduled(app):
     assert "reset_quotas" in app.handler_map
+
+
+def test_new_forwarding_targets_are_on_the_security_log(api, make_user):
+    user_id = make_user("forwarder", targets=["one@example.org"], ip="192.0.2.7")
+
+    def forwards():
+        return sorted(e["target"] for e in api.get(f"/users/{user_id}/authlog")["results"]
+                      if e["action"] == "user forward added")
+
+    assert forwards() == ["one@example.org"]
+    api.put(f"/users/{user_id}", {"targets": ["one@example.org", "smtp://mx.example.net:25"]})
+    assert forwards() == ["one@example.org", "smtp://mx.example.net:25"]
+    api.put(f"/users/{user_id}", {"targets": []})
+    assert len(forwards()) == 2
+    entry = next(e for e in api.get(f"/users/{user_id}/authlog")["results"]
+                 if e.get("target") == "one@example.org")
+    assert (entry["protocol"], entry["ip"], entry["result"]) == ("API", "192.0.2.7", "success")
+
+
+def test_at_most_50_targets(api):
+    targets = [f"t{n}@example.org" for n in range(51)]
+    reply = api.post("/users", {"username": "many", "password": "pw", "targets": targets})
+    assert reply.status == 400 and "targets" in reply["details"]
+    assert api.post("/users", {"username": "many", "password": "pw",
+                               "targets": targets[:50]}).status == 200

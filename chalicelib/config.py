@@ -69,6 +69,9 @@ class Settings:
     updates_poll_s: float
     updates_retry_ms: int
     websocket_endpoint: str
+    # The SES identity (a domain, or one address) outbound mail is sent as; the stage's
+    # policy allows sending only through it (services/outbound.py, infra/policy.py).
+    ses_identity: str
 
     @property
     def is_local(self) -> bool:
@@ -119,6 +122,7 @@ def settings() -> Settings:
         updates_poll_s=max(0.05, float(env.get("UPDATES_POLL_S", "2"))),
         updates_retry_ms=max(0, int(env.get("UPDATES_RETRY_MS", "500"))),
         websocket_endpoint=env.get("WEBSOCKET_ENDPOINT", ""),
+        ses_identity=env.get("SES_IDENTITY") or env.get("DEFAULT_DOMAIN", "example.com"),
     ), env)
 
 

@@ -142,6 +142,35 @@ class RateLimitedError(Forbidden):
         self.headers["Retry-After"] = str(retry_after)
 
 
+class UserDisabled(Forbidden):
+    code, default_message = "UserDisabled", "User account is disabled"
+
+
+class SendingLimitReached(RateLimitedError):
+    """A daily sending limit (`recipients` or `forwards`) is used up: WildDuck's code
+    and status (403 RateLimitedError) with the seconds until the window closes."""
+
+    def __init__(self, limit: str, retry_after: int) -> None:
+        super().__init__(retry_after, "You reached a daily sending limit for your account. "
+                                      f"Limit expires in {_human(retry_after)}")
+        self.limit = limit
+
+
+def _human(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} seconds"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
+class MessageRejected(DomainError):
+    """SES refused the message itself (an unverified sender, content, size): nothing was
+    sent, and sending it again unchanged would be refused again."""
+
+    code, default_message = "MessageRejected", "The message was rejected for delivery"
+
+
 class Conflict(DomainError):
     """A concurrent change won a race that retries could not settle."""
 
@@ -152,6 +181,11 @@ class Conflict(DomainError):
 class ServiceUnavailable(DomainError):
     status = 503
     code, default_message = "ServiceUnavailable", "The service is not configured"
+
+
+class SendingUnavailable(ServiceUnavailable):
+    code, default_message = ("SendingUnavailable",
+                             "The message could not be handed to the mail service; retry")
 
 
 # Answers of the HTTP edge itself, before any route runs: same {error, code} shape.

@@ -14,7 +14,8 @@ Local tooling only; never shipped.
 - **No instance tracking.** Every moto model object (each item version, each backup
   copy, each stream record, each S3 key ever written) was appended to a class-level
   list for moto's dashboard and never released: 1,000 ordinary requests kept some
-  3,000 dead tables and 10,000 dead items alive. Nothing local reads the dashboard.
+  3,000 dead tables and 10,000 dead items alive. Only SES's sent messages stay
+  tracked: `make sent` lists them through moto's API (devstack/sent.py).
 - **Bounded streams.** Moto keeps every stream record of a table forever, and every
   shard iterator it ever handed out. Iterators now expire after 15 minutes, as in
   DynamoDB; records every live iterator of their shard has passed are dropped, and a
@@ -142,8 +143,13 @@ def _untracked_models() -> None:
     from moto.core import model_instances
     from moto.core.common_models import BaseModel
 
+    from moto.ses.models import RawMessage
+
     def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
-        return object.__new__(cls)
+        instance = object.__new__(cls)
+        if cls is RawMessage:  # what `make sent` lists (devstack/sent.py); few and small
+            RawMessage.instances_tracked.append(instance)  # type: ignore[attr-defined]
+        return instance
 
     BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign,assignment]
     model_instances.reset_model_data()  # drop what was tracked before the patch

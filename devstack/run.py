@@ -88,7 +88,7 @@ def main() -> int:
     from devstack.motopatch import install as install_moto_patch
     from devstack.serialmoto import SerialMotoServer
     from devstack.shutdown import Shutdown, in_background
-    from devstack.tables import create_all, ensure_kms_key
+    from devstack.tables import create_all, ensure_kms_key, ensure_ses_identity
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
 
@@ -102,8 +102,12 @@ def main() -> int:
     region = aws_env["AWS_DEFAULT_REGION"]
     tables = create_all(stage_env["TABLE_PREFIX"], stage_env["MAIL_BUCKET"], region)
     ensure_kms_key(stage_env["KMS_KEY_ID"], region)
+    ses_identity = stage_env.get("SES_IDENTITY") or stage_env["DEFAULT_DOMAIN"]
+    ensure_ses_identity(ses_identity, region)
     _status("tables", "ready", f"{len(tables)} tables and bucket {stage_env['MAIL_BUCKET']} "
                                "from infra/tables.yaml")
+    _status("ses", "ready", f"sending as {ses_identity} (verified in moto); "
+                            "`make sent` lists what was sent")
 
     api = shutdown.track(subprocess.Popen(
         [sys.executable, "-m", "devstack.api_server", "--stage", "local",

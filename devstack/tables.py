@@ -94,6 +94,16 @@ def ensure_kms_key(alias: str, region: str) -> str:
     return key_id
 
 
+def ensure_ses_identity(identity: str, region: str) -> None:
+    """Verify the sending identity (a domain, or one address) in SES: moto, like SES,
+    refuses to send from anything unverified."""
+    ses = _client("ses", region)
+    if "@" in identity:
+        ses.verify_email_identity(EmailAddress=identity)
+    else:
+        ses.verify_domain_identity(Domain=identity)
+
+
 def truncate_all(table_prefix: str, bucket: str, region: str) -> None:
     """Empty every table and the bucket, keeping their definitions (fast test isolation)."""
     dynamodb = _client("dynamodb", region)

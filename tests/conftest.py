@@ -35,7 +35,9 @@ from moto import mock_aws  # noqa: E402
 
 from chalicelib.config import reset_settings, settings  # noqa: E402
 from devstack.motopatch import install as install_moto_patch  # noqa: E402
-from devstack.tables import create_all, ensure_kms_key, truncate_all  # noqa: E402
+from devstack.sent import clear_in_process as clear_sent_mail  # noqa: E402
+from devstack.tables import (create_all, ensure_kms_key, ensure_ses_identity,  # noqa: E402
+                             truncate_all)
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +49,7 @@ def aws_account() -> Iterator[None]:
         config = settings()
         create_all(config.table_prefix, config.mail_bucket, config.region)
         ensure_kms_key(config.kms_key_id, config.region)
+        ensure_ses_identity(config.ses_identity, config.region)
         yield
 
 
@@ -58,6 +61,7 @@ def aws(aws_account: None) -> Iterator[None]:
     reset_settings()
     config = settings()
     truncate_all(config.table_prefix, config.mail_bucket, config.region)
+    clear_sent_mail(config.region)
 
 
 @pytest.fixture

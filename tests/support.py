@@ -114,3 +114,10 @@ def parse_event_stream(text: str) -> tuple[list[ServerEvent], str | None, int | 
         elif name == "retry" and value.isdigit():
             retry = int(value)
     return events, last_id, retry
+
+
+def sent_mail() -> list[dict[str, Any]]:
+    """What moto's SES accepted during this test, oldest first (devstack/sent.describe)."""
+    from chalicelib.config import settings
+    from devstack.sent import sent_in_process
+    return sent_in_process(settings().region)

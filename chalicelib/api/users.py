@@ -1,7 +1,8 @@
 """Routes of /users: accounts, logout and password reset."""
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Literal
 
 from chalice import Blueprint
 
@@ -10,11 +11,10 @@ from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.idempotent import once
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
-from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
 from chalicelib.schemas.users import (CreateUser, DeleteUser, ListUsers, Logout, ResetPassword,
                                       UpdateUser, UserRef)
-from chalicelib.services import users
+from chalicelib.services import outbound, users
 from chalicelib.services.authlog import Audit
 from chalicelib.services.users import quota_allowed
 from chalicelib.store.users import UserItem
@@ -98,10 +98,17 @@ def summary(user: UserItem) -> dict[str, Any]:
     }
 
 
+def _sending(user: UserItem, limit: Literal["recipients", "forwards"],
+             now: int) -> dict[str, Any]:
+    counted = outbound.usage(user, limit, now)
+    return {"allowed": counted.allowed, "used": counted.used,
+            "ttl": counted.ttl if counted.ttl is not None else False}
+
+
 def details(user: UserItem) -> dict[str, Any]:
     """The full form of an account (GET /users/{user}). Limits the account does not set
     show the configured defaults, which are what applies to it."""
-    config = settings()
+    now = int(time.time())
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
     return {
         "id": user.id, "username": user.username, "name": user.name,
@@ -114,10 +121,8 @@ def details(user: UserItem) -> dict[str, Any]:
         "limits": {
             "quota": {"allowed": quota_allowed(user),
                       "used": max(0, int(user.storageUsed or 0))},
-            "recipients": {"allowed": int(user.recipients or 0) or config.max_recipients,
-                           "used": 0, "ttl": False},
-            "forwards": {"allowed": int(user.forwards or 0) or config.max_forwards,
-                         "used": 0, "ttl": False},
+            "recipients": _sending(user, "recipients", now),
+            "forwards": _sending(user, "forwards", now),
         },
         "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
         "hasPasswordSet": bool(user.hasPassword),

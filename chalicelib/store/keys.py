@@ -8,7 +8,9 @@ Key layout (built only here):
 - `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`, and
   the restrictions `data.pending2fa`, `data.temporaryPassword`);
 - `idem#<sha256 of operation, caller and Idempotency-Key>`: the first answer of a
-  create retried with the same key (`data.fingerprint`, `data.result`), 24 hours.
+  create retried with the same key (`data.fingerprint`, `data.result`), 24 hours;
+- `send#<sha256 of user and dedupe key>`: one outbound send (`data.state` pending or
+  sent, `data.lease`, `data.messageId`, `data.recipients`), 7 days (services/outbound).
 
 Every item carries `expires` (epoch seconds, the table's TTL attribute); readers treat an
 item past it as absent because TTL deletion is lazy.
@@ -52,6 +54,10 @@ def token_key(digest: str) -> str:
 
 def idempotency_key(digest: str) -> str:
     return f"idem#{digest}"
+
+
+def outbound_key(digest: str) -> str:
+    return f"send#{digest}"
 
 
 def record_once(tx: Transaction, key: str, data: dict[str, Any], now: int, ttl: int) -> None:
@@ -134,9 +140,14 @@ def delete_token(digest: str) -> None:
 
 def token_and_user(digest: str, user_id: str) -> tuple[KeyItem | None, UserItem | None]:
     """A token and the account it should belong to, in one consistent BatchGetItem."""
+    return item_and_user(token_key(digest), user_id)
+
+
+def item_and_user(key: str, user_id: str) -> tuple[KeyItem | None, UserItem | None]:
+    """A keys item and an account, in one consistent BatchGetItem (expired or not)."""
     keys_table, users_table = KeyItem.Meta.table_name, UserItem.Meta.table_name
     request: dict[str, Any] = {
-        keys_table: {"Keys": [{"key": {"S": token_key(digest)}}], "ConsistentRead": True},
+        keys_table: {"Keys": [{"key": {"S": key}}], "ConsistentRead": True},
         users_table: {"Keys": [{"id": {"S": user_id}}], "ConsistentRead": True},
     }
     found: dict[str, list[dict[str, Any]]] = {keys_table: [], users_table: []}

@@ -67,6 +67,12 @@ class UserItem(Model):
     mailboxCount = NumberAttribute(null=True)
     # Number of addresses, kept like mailboxCount (services/addresses.MAX_ADDRESSES).
     addressCount = NumberAttribute(null=True)
+    # Daily sending counters (services/outbound): what was counted in the window that
+    # ends at `...Reset` (epoch seconds); a window in the past counts as zero.
+    recipientsSent = NumberAttribute(null=True)
+    recipientsReset = NumberAttribute(null=True)
+    forwardsSent = NumberAttribute(null=True)
+    forwardsReset = NumberAttribute(null=True)
     created = NumberAttribute()
     deleted = NumberAttribute(null=True)
 

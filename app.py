@@ -128,6 +128,16 @@ def sweep_mail_bucket(event: Any) -> dict[str, int]:
             "deleted": report.deleted}
 
 
+@app.lambda_function(name="ses_inbound")
+def ses_inbound(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Mail received by SES: its receipt rule stored the raw mail in S3, then invokes
+    this with the recipients (services/delivery.py). Raises when a transient failure
+    left work undone, so that Lambda's retry completes it (every step is idempotent)."""
+    from chalicelib.services import delivery
+    with budget(BACKGROUND_BUDGET_S), logs.bound(job="ses-inbound"):
+        return delivery.from_ses(event)
+
+
 # The updates channel's push side (chalicelib/services/realtime): websockets, and the
 # journal table's stream feeding them. Chalice wants websocket handlers on the app
 # itself, not on a blueprint.

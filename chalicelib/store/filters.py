@@ -23,6 +23,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
+from chalicelib.store.transact import retrying
 
 ACCOUNT = "~account"
 
@@ -82,6 +83,11 @@ def get(user: str, filter_id: str) -> FilterItem | None:
 def account_item(user: str) -> FilterItem:
     """The account item as a key (for updates that create it when missing)."""
     return FilterItem(user=user, id=ACCOUNT)
+
+
+def remember_mailboxes(user: str, ids: dict[str, str]) -> None:
+    """Keep INBOX's and Junk's ids on the account item, for the next deliveries."""
+    retrying(lambda: account_item(user).update(actions=[FilterItem.mailboxes.set(ids)]))
 
 
 def same_rev(rev: int | None) -> Condition:

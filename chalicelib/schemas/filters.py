@@ -91,7 +91,14 @@ Name = Annotated[Annotated[Line, Field(max_length=255), AfterValidator(str.strip
                  BeforeValidator(_empty_is_none)]
 
 
-class FilterQuery(Schema):
+class _Given(Schema):
+    def given(self) -> dict[str, Any]:
+        """Fields the request named, by their API names; None means "clear"."""
+        return {(type(self).model_fields[name].alias or name): getattr(self, name)
+                for name in self.model_fields_set}
+
+
+class FilterQuery(_Given):
     from_: Match = Field(None, alias="from")
     to: Match = None
     subject: Match = None
@@ -100,22 +107,14 @@ class FilterQuery(Schema):
     ha: MaybeBool = None
     size: Size = None
 
-    def given(self) -> dict[str, Any]:
-        """Fields the request named, by their API names; None means "clear"."""
-        return {("from" if name == "from_" else name): getattr(self, name)
-                for name in self.model_fields_set}
 
-
-class FilterAction(Schema):
+class FilterAction(_Given):
     seen: MaybeBool = None
     flag: MaybeBool = None
     delete: MaybeBool = None
     spam: MaybeBool = None
     mailbox: MailboxId = None
     targets: Targets = None
-
-    def given(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 def _fold_flat(data: Any) -> Any:

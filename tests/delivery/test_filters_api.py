@@ -157,3 +157,14 @@ def test_autoreply_of_unknown_user_and_bad_dates(api, account):
     assert api.get(f"/users/{new_id()}/autoreply")["code"] == "UserNotFound"
     reply = api.put(f"/users/{account.id}/autoreply", {"start": "not a date"})
     assert reply.status == 400 and reply["code"] == "InputValidationError"
+
+
+def test_the_filter_limit_holds_when_creations_race(account, serialized_aws, monkeypatch):
+    from chalicelib.schemas.filters import CreateFilter
+    from chalicelib.services.authlog import Audit
+    from tests.support import race
+    monkeypatch.setattr(filter_service, "MAX_FILTERS", 5)
+    fields = CreateFilter(user=account.id, query={"from": "x"}, action={"seen": True})
+    created, errors = race(12, lambda n: filter_service.create(account.id, fields, Audit()))
+    assert len(created) == 5 and {type(e).__name__ for e in errors} == {"TooMany"}
+    assert len(filter_service.listing(account.id).filters) == 5

@@ -181,5 +181,6 @@ class ListFilters(Schema):
 
 
 class ListAllFilters(ListingSchema):
-    forward: Annotated[Line | None, BeforeValidator(_empty_is_none), Field(max_length=255)] = None
+    forward: Annotated[Annotated[Line, Field(max_length=255)] | None,
+                       BeforeValidator(_empty_is_none)] = None
     metaData: Bool = False

@@ -129,6 +129,8 @@ def test_operator_listing_pages_over_every_user_with_a_forward_filter(api, accou
             break
     assert len(seen) == 4 and len({f["id"] for f in seen}) == 4
     assert {f["user"] for f in seen} == {account.id, other}
+    assert api.get("/filters?forward=&limit=&page=").status == 200
+    assert api.get("/filters?forward=" + "x" * 256)["code"] == "InputValidationError"
     forwarding = api.get("/filters?forward=t1@")["results"]
     assert [f["targets"] for f in forwarding] == [["t1@x.example"]]
     assert FilterItem.count(account.id) == 4  # the account item is in no listing

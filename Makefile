@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8080
 
-.PHONY: install run job test fuzz bench bench-local clean
+.PHONY: install run job sent test fuzz bench bench-local clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 # make job NAME=expire_messages (purge_deleted_mailboxes, purge_deleted_users, sweep_mail_bucket)
 job: install
 	$(PY) -m devstack.jobs $(NAME) --port $(PORT)
+
+# What the running `make run` stack sent (moto's SES): one line a mail, or SENT_ARGS=--json
+sent: install
+	$(PY) -m devstack.sent --port $(PORT) $(SENT_ARGS)
 
 test: install
 	$(VENV)/bin/ruff check --quiet .

@@ -13,7 +13,7 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
 from chalicelib.api import (addresses, archive, asps, auth, autoreply, filters, mailboxes,
-                            messages, openapi, twofa, updates, users)
+                            messages, openapi, submit, twofa, updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,8 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, filters.bp, autoreply.bp, updates.bp, openapi.bp):
+                  messages.bp, archive.bp, filters.bp, autoreply.bp, submit.bp, updates.bp,
+                  openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 

@@ -37,10 +37,11 @@ def setup() -> Any:
     mock = mock_aws()
     mock.start()
     from chalicelib.config import settings
-    from devstack.tables import create_all, ensure_kms_key
+    from devstack.tables import create_all, ensure_kms_key, ensure_ses_identity
     config = settings()
     create_all(config.table_prefix, config.mail_bucket, config.region)
     ensure_kms_key(config.kms_key_id, config.region)
+    ensure_ses_identity(config.ses_identity, config.region)
     from chalice.test import Client
     from app import app
     return Client(app)

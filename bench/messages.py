@@ -21,6 +21,10 @@ def _row(name: str, status: int, log: Any) -> str:
     return f"{name:<46} {status:>3}  {ddb or '-':<44} {s3 or '-':<26} {log.capacity:>6.1f}"
 
 
+def _ses(log: Any) -> str:
+    return ", ".join(f"{op} {n}" for op, n in sorted(log.by_operation("ses").items())) or "-"
+
+
 def main() -> None:
     from devstack.motopatch import install
     install()
@@ -78,6 +82,13 @@ def main() -> None:
     archived = body["results"][0]["id"]
     status, _, log = call("POST", f"/users/{user}/archived/{archived}/restore", {})
     rows.append(_row("POST restore", status, log))
+    mail = {"to": [{"address": "someone@other.test"}], "subject": "Bench", "text": "Sent."}
+    status, _, log = call("POST", f"/users/{user}/submit", mail)
+    rows.append(_row(f"POST submit, 1 rcpt (SES {_ses(log)})", status, log))
+    status, body, _ = call("POST", f"/users/{user}/submit", {**mail, "isDraft": True,
+                                                               "uploadOnly": True})
+    status, _, log = call("POST", f"{base}/{drafts}/messages/{body['message']['id']}/submit", {})
+    rows.append(_row(f"POST draft submit (SES {_ses(log)})", status, log))
 
     started = time.monotonic()
     fill_mailbox(user, drafts, 20)

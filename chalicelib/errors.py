@@ -164,6 +164,10 @@ def _human(seconds: int) -> str:
     return f"{round(seconds / 3600)} hours"
 
 
+class MessageNotDraft(DomainError):
+    code, default_message = "MessageNotDraft", "This message is not a draft"
+
+
 class MessageRejected(DomainError):
     """SES refused the message itself (an unverified sender, content, size): nothing was
     sent, and sending it again unchanged would be refused again."""

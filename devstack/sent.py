@@ -13,15 +13,21 @@ import email.policy
 import json
 import sys
 import urllib.request
+from email.utils import getaddresses
 from typing import Any
 
 
 def describe(raw: dict[str, Any]) -> dict[str, Any]:
-    """One sent mail: SES's id, the envelope, and the headers a reader checks first."""
+    """One sent mail: SES's id, the envelope, and the headers a reader checks first.
+
+    Moto adds the To/Cc/Bcc header addresses to the envelope's destinations it records
+    (SES itself delivers to the envelope only); they are all in the envelope anyway, so
+    `destinations` lists each address once, bare."""
     text = raw.get("raw_data") or ""
     message = email.message_from_string(text, policy=email.policy.default)
+    destinations = [address for _, address in getaddresses(raw.get("destinations") or [])]
     return {"id": raw.get("id"), "source": raw.get("source"),
-            "destinations": list(raw.get("destinations") or []),
+            "destinations": list(dict.fromkeys(destinations)),
             "from": str(message.get("From", "")), "to": str(message.get("To", "")),
             "cc": str(message.get("Cc", "")), "subject": str(message.get("Subject", "")),
             "messageId": str(message.get("Message-ID", "")), "raw": text}

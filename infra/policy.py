@@ -25,6 +25,9 @@ Grants and why (tests/infra/test_policy.py proves the main flow needs nothing mo
   would bring the 403 back.
 - SecretsKey: Encrypt/Decrypt on the stage's key, only under the `purpose: totp`
   encryption context the code always sends.
+- SendMail: `ses:SendRawEmail` (services/outbound.py, the only sender) on the stage's
+  own SES identity (`SesIdentity`, the stage's SES_IDENTITY) only: a stage cannot send
+  as another stage's domain. No SendEmail, no identity management.
 - Streams (for each function that reads a DynamoDB stream, the journal's today): the
   four actions Lambda's event source mapping reads a stream with (it reads with the
   function's role), on that stream's ARN (`Fn::GetAtt <Table>.StreamArn`) only, not on
@@ -126,6 +129,9 @@ def stage_policy(template: Template) -> dict[str, Any]:
         _statement("SecretsKey", ["kms:Encrypt", "kms:Decrypt"],
                    [{"Fn::GetAtt": [KEY, "Arn"]}],
                    {"StringEquals": {"kms:EncryptionContext:purpose": "totp"}}),
+        _statement("SendMail", ["ses:SendRawEmail"],
+                   [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                                "identity/${SesIdentity}"}]),
     ]
     if FILTERS_TABLE in resources:
         statements.insert(1, _statement("FilterListing", ["dynamodb:Scan"],

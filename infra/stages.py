@@ -1,7 +1,7 @@
 """A deployed stage's names, read from `.chalice/config.json`.
 
-The stage configuration is the only place a stage's table prefix, bucket and key alias
-are written; the template, the IAM policy and the deploy script take them from here so
+The stage configuration is the only place a stage's table prefix, bucket, key alias and
+SES identity are written; the template, the IAM policy and the deploy script take them from here so
 the functions' environment and the resources they are allowed to touch cannot differ.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Stage:
     table_prefix: str
     mail_bucket: str
     kms_alias: str
+    ses_identity: str  # the SES identity (domain or address) the stage sends as
     api_stage: str
     memory_mb: int
     timeout_s: int
@@ -46,7 +47,7 @@ class Stage:
         """Template parameters whose only allowed value comes from the stage."""
         return {"Stage": self.name, "TablePrefix": self.table_prefix,
                 "MailBucketName": self.mail_bucket, "KmsAlias": self.kms_alias,
-                "SecretName": self.secret_name}
+                "SecretName": self.secret_name, "SesIdentity": self.ses_identity}
 
 
 def _config() -> dict[str, Any]:
@@ -73,7 +74,9 @@ def load(name: str) -> Stage:
     result = Stage(
         name=name, app_name=config["app_name"],
         table_prefix=env.get("TABLE_PREFIX", ""), mail_bucket=env.get("MAIL_BUCKET", ""),
-        kms_alias=env.get("KMS_KEY_ID", ""), api_stage=setting("api_gateway_stage", "api"),
+        kms_alias=env.get("KMS_KEY_ID", ""),
+        ses_identity=env.get("SES_IDENTITY") or env.get("DEFAULT_DOMAIN", ""),
+        api_stage=setting("api_gateway_stage", "api"),
         memory_mb=int(setting("lambda_memory_size", 128)),
         timeout_s=int(setting("lambda_timeout", 60)))
     problems = []
@@ -83,6 +86,9 @@ def load(name: str) -> Stage:
         problems.append(f"MAIL_BUCKET must start with 'wildduck-{name}-'")
     if result.kms_alias != f"alias/wildduck-{name}":
         problems.append(f"KMS_KEY_ID must be 'alias/wildduck-{name}'")
+    if not re.fullmatch(r"[^\s@*]+@[^\s@*]+|[a-z0-9.-]+\.[a-z]{2,}", result.ses_identity):
+        problems.append("SES_IDENTITY (or DEFAULT_DOMAIN) must name the stage's sending "
+                        "domain or address")
     if problems:
         raise StageError(f"stage {name}: " + "; ".join(problems))
     return result

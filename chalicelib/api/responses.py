@@ -348,6 +348,27 @@ class MessageUploaded(Answer):
     message: StoredMessage
 
 
+class SubmittedMessage(Closed):
+    """Where the sent copy was stored (`false` when the account had no room for it,
+    then `overQuota` is true) and the id SES gave the mail (`false`: nothing sent)."""
+
+    id: Uid | Literal[False]
+    mailbox: Id | Literal[False]
+    queueId: str | Literal[False]
+    overQuota: bool | None = None
+
+
+class MessageSubmitted(Answer):
+    message: SubmittedMessage
+
+
+class DraftSubmitted(Answer):
+    """No `queueId` nor `message` when the draft had no recipients (nothing sent)."""
+
+    queueId: str | None = None
+    message: StoredMessage | None = None
+
+
 class UploadTarget(Answer):
     id: Id
     method: Literal["PUT"]

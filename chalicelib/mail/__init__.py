@@ -11,15 +11,18 @@ if TYPE_CHECKING:
     from chalicelib.mail.autoreply import autoreply_message
     from chalicelib.mail.compose import compose_message
     from chalicelib.mail.encrypt import encrypt_message, is_pgp_mime
+    from chalicelib.mail.headers import with_header, without_headers
     from chalicelib.mail.parse import Attachment, ParsedMessage, attachment_bytes, parse_message
     from chalicelib.mail.render import link_inline_images, text_to_html
     from chalicelib.mail.threads import normalize_subject, thread_key_candidates
 
 # Name -> submodule. Loaded on first use: importing the package (as every route does
 # through the services) costs nothing until a message is parsed, composed or rendered.
-_LAZY = {"autoreply_message": "autoreply", "compose_message": "compose", "encrypt_message": "encrypt", "is_pgp_mime": "encrypt",
-         "Attachment": "parse", "ParsedMessage": "parse", "attachment_bytes": "parse",
-         "parse_message": "parse", "link_inline_images": "render", "text_to_html": "render",
+_LAZY = {"autoreply_message": "autoreply", "compose_message": "compose",
+         "encrypt_message": "encrypt", "is_pgp_mime": "encrypt", "with_header": "headers",
+         "without_headers": "headers", "Attachment": "parse", "ParsedMessage": "parse",
+         "attachment_bytes": "parse", "parse_message": "parse", "link_inline_images": "render",
+         "text_to_html": "render",
          "normalize_subject": "threads", "thread_key_candidates": "threads"}
 
 
@@ -44,4 +47,6 @@ __all__ = [
     "parse_message",
     "text_to_html",
     "thread_key_candidates",
+    "with_header",
+    "without_headers",
 ]

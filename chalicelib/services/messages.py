@@ -280,12 +280,14 @@ def over_quota(user: UserItem, size: int) -> bool:
 
 def upload(user_id: str, mailbox_id: str, message: NewMessage,
            after_store: Callable[[], None] | None = None,
-           once: idempotency.Claim | None = None) -> Stored:
+           once: idempotency.Claim | None = None,
+           recorded: dict[str, Any] | None = None) -> Stored:
     """Store a message in a mailbox (see the module docstring for the order of writes).
 
-    With `once`, the result is recorded in the same transaction; a concurrent request
-    that recorded it first makes this one raise `idempotency.Replayed` (and undo its
-    S3 objects), so a retried upload stores one message."""
+    With `once`, the result (plus `recorded`, what the caller did before) is recorded
+    in the same transaction; a concurrent request that recorded it first makes this
+    one raise `idempotency.Replayed` (and undo its S3 objects), so a retried upload
+    stores one message."""
     _check_size(len(message.raw))
     plain = mail.parse_message(message.raw)
     id_keys, subject_key = _thread_keys(user_id, plain)
@@ -313,7 +315,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
             if seqs is None:
                 raise UserNotFound()
             _commit_upload(user, mailbox, item, uid, seqs, message.source,
-                           _thread_writes(user_id, plain, item.thread), once)
+                           _thread_writes(user_id, plain, item.thread), once, recorded or {})
         return Stored(uid, mailbox.id, int(item.size), msgid, item.thread)
     except BaseException:
         _forget_blobs([raw_key, body_key])
@@ -322,7 +324,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
 
 def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid: int,
                    seqs: journal.Reservation, source: str, thread_writes: list[KeyItem],
-                   once: idempotency.Claim | None) -> None:
+                   once: idempotency.Claim | None, recorded: dict[str, Any]) -> None:
     """One transaction: the item at its claimed uid, the mailbox counters, the quota
     charge, the EXISTS entry. Nothing in it is guarded by a value another upload
     changes, so parallel uploads commit side by side; only a quota change (or a
@@ -345,7 +347,8 @@ def _commit_upload(user: UserItem, mailbox: MailboxItem, item: MessageItem, uid:
                       uid=uid, size=item.size, messageId=item.messageId))
         for entry in thread_writes:
             tx.save(entry)
-        idempotency.record(tx, once, {"uid": uid, "mailbox": mailbox.id, "size": int(item.size)})
+        idempotency.record(tx, once, {**recorded, "uid": uid, "mailbox": mailbox.id,
+                                      "size": int(item.size)})
 
     def reread(failure: TransactionFailed) -> None:
         if "user" in failure.failed:

@@ -29,7 +29,10 @@ things no caller should do by itself:
 SES refusing the message outright (`MessageRejected` and the like) means nothing was
 sent: the record is removed and the count given back, so a corrected retry starts
 clean. Any other failure (throttling past botocore's retries, a timeout) leaves the
-record pending with its lease released, so a retry sends at once.
+record pending with its lease released, so a retry sends at once. Past 50 recipients
+the mail goes in several calls; if a later call fails, the record is marked sent with
+the ids of the calls that went (those recipients must not get it twice) and the error
+is raised: the remaining recipients are not retried.
 """
 from __future__ import annotations
 
@@ -126,7 +129,7 @@ def usage(user: UserItem, limit: Literal["recipients", "forwards"], now: int) ->
 class _Reserved:
     recipients: tuple[str, ...]
     purpose: Purpose
-    count: int  # what the reservation added to the counter (0 on a takeover)
+    count: int  # what the reservation added to the counter (given back on a rejection)
     window: int | None  # the counter's window end it counted in
 
 
@@ -148,7 +151,8 @@ def _reserve(tx: Transaction, key: str, user_id: str, targets: tuple[str, ...],
         # A crashed attempt: take its record over; it was counted when it was made.
         tx.update(KeyItem(key=key), actions=[KeyItem.data["lease"].set(now + LEASE_S)],
                   condition=KeyItem.data["lease"] == data.get("lease"), label="takeover")
-        return _Reserved(tuple(data.get("recipients") or targets), purpose, 0, None)
+        return _Reserved(tuple(data.get("recipients") or targets), purpose,
+                         int(data.get("count") or 0), int(data.get("window") or 0) or None)
     window = _count(tx, user, purpose, len(targets), now)
     tx.save(KeyItem(key=key, user=user_id, expires=now + RECORD_TTL_S,
                     data={"state": "pending", "lease": now + LEASE_S, "purpose": purpose,
@@ -195,26 +199,38 @@ def _deliver(key: str, user_id: str, raw: bytes, envelope_from: str,
              reserved: _Reserved) -> Sent:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    ids: list[str] = []
     try:
-        ids = [_ses().send_raw_email(Source=envelope_from, Destinations=list(chunk),
-                                     RawMessage={"Data": raw})["MessageId"]
-               for chunk in _chunks(reserved.recipients)]
+        for chunk in _chunks(reserved.recipients):
+            ids.append(_ses().send_raw_email(Source=envelope_from, Destinations=list(chunk),
+                                             RawMessage={"Data": raw})["MessageId"])
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _REJECTIONS:
+        rejected = error.response.get("Error", {}).get("Code") in _REJECTIONS
+        if ids:  # some chunks left: never send those again
+            _mark_sent(key, ids)
+        elif rejected:
             _release(key, user_id, reserved)
+        else:
+            _unlease(key)
+        if rejected:
             raise MessageRejected(str(error.response["Error"].get("Message") or "")
                                   or None) from None
-        _unlease(key)
         raise SendingUnavailable() from None
     except BotoCoreError:
-        _unlease(key)
+        if ids:
+            _mark_sent(key, ids)
+        else:
+            _unlease(key)
         raise SendingUnavailable() from None
-    message_id = ids[0]
+    _mark_sent(key, ids)
+    return Sent(ids[0], reserved.recipients, False)
+
+
+def _mark_sent(key: str, ids: list[str]) -> None:
     transact.updated(KeyItem(key=key), [KeyItem.data["state"].set("sent"),
-                                        KeyItem.data["messageId"].set(message_id),
+                                        KeyItem.data["messageId"].set(ids[0]),
                                         KeyItem.data["messageIds"].set(ids)],
                      KeyItem.key.exists())
-    return Sent(message_id, reserved.recipients, False)
 
 
 def _release(key: str, user_id: str, reserved: _Reserved) -> None:
@@ -253,7 +269,11 @@ def _unique(recipients: Sequence[str]) -> tuple[str, ...]:
     for address in recipients:
         address = (address or "").strip()
         if address:
-            seen.setdefault(normalize_address(address), address)
+            try:
+                key = normalize_address(address)
+            except ValueError:  # not address-shaped: SES will say so
+                key = address.lower()
+            seen.setdefault(key, address)
     return tuple(seen.values())
 
 

@@ -124,6 +124,11 @@ def run_api_flow(flow: Flow) -> str:
     flow.call("GET", f"/users/{user}/archived/{archived}")
     flow.call("POST", f"/users/{user}/archived/{archived}/restore", {"mailbox": inbox})
     flow.call("POST", f"/users/{user}/quota/reset", {})
+    mail = {"to": [{"address": "friend@other.test"}], "subject": "sent", "text": "Hi"}
+    flow.call("POST", f"/users/{user}/submit", mail, headers={"Idempotency-Key": "flow-send"})
+    draft = flow.call("POST", f"/users/{user}/submit", {**mail, "isDraft": True,
+                                                          "uploadOnly": True})["message"]
+    flow.call("POST", f"{base}/{draft['mailbox']}/messages/{draft['id']}/submit", {})
 
     box = flow.call("POST", base, {"path": "Projects/2024"})["id"]
     flow.call("GET", f"{base}/resolve?path=Projects/2024")
@@ -365,9 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         import boto3
 
         from chalicelib.config import settings
-        from devstack.tables import create_all, ensure_kms_key
+        from devstack.tables import create_all, ensure_kms_key, ensure_ses_identity
         config = settings()
         create_all(config.table_prefix, config.mail_bucket, config.region)
+        ensure_ses_identity(config.ses_identity, config.region)
         key_id = ensure_kms_key(config.kms_key_id, config.region)
         key_arn = boto3.client("kms", region_name=config.region).describe_key(
             KeyId=key_id)["KeyMetadata"]["Arn"]

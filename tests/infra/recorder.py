@@ -13,6 +13,8 @@ must be thought about, not waved through. Besides DynamoDB, S3 and KMS:
 - DynamoDB Streams (what Lambda's event source mapping calls with the function's role):
   `dynamodb:<operation>` on the stream ARN; GetRecords names only a shard iterator,
   which begins with its stream's ARN (`<stream arn>|...`, in DynamoDB as in moto).
+- SES: `ses:SendRawEmail` on the identity the mail is sent as: the domain of `Source`
+  (the stages send as verified domains).
 - The websocket management API: `execute-api:ManageConnections` on
   `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/@connections/<id>`,
   the API id and stage taken from the client's endpoint
@@ -135,6 +137,13 @@ def _streams(operation: str, params: dict[str, Any]) -> list[Authorization]:
     return [Authorization(f"dynamodb:{operation}", arn)]
 
 
+def _ses(operation: str, params: dict[str, Any], region: str) -> list[Authorization]:
+    if operation != "SendRawEmail" or "@" not in str(params.get("Source", "")):
+        raise KeyError(operation)
+    domain = str(params["Source"]).rpartition("@")[2].rstrip(">").lower()
+    return [Authorization("ses:SendRawEmail", f"arn:aws:ses:{region}:{ACCOUNT}:identity/{domain}")]
+
+
 _CONNECTIONS = {"PostToConnection": "POST", "GetConnection": "GET",
                 "DeleteConnection": "DELETE"}
 
@@ -176,6 +185,8 @@ class Recorder:
                     auths = _s3(operation, params, secure)
                 elif service == "kms":
                     auths = _kms(operation, params, region, {})
+                elif service == "ses":
+                    auths = _ses(operation, params, region)
                 elif service == "dynamodbstreams":
                     auths = _streams(operation, params)
                 elif service == "apigatewaymanagementapi":

@@ -1,6 +1,6 @@
 """The stage policy allows exactly what the code does: every AWS request of the main flow
 (users, authentication, addresses, uploads of every kind, reads, downloads, flags,
-moves, delete and restore, mailboxes, TOTP, ASPs, account deletion, the updates
+moves, delete and restore, submission, mailboxes, TOTP, ASPs, account deletion, the updates
 long-poll, websocket connect/subscribe/disconnect, the journal stream read as Lambda
 reads it and fanned out to connections, every scheduled job and their deep paths),
 recorded against moto as the prod stage, is allowed by the prod template's role policy
@@ -60,7 +60,8 @@ def test_the_flow_is_recorded_and_every_call_is_understood(flow: dict[str, Any])
     unmapped = sorted({f"{c.service}.{c.operation}" for c in calls if c.unmapped})
     assert unmapped == [], f"map these operations to IAM actions in recorder.py: {unmapped}"
     services = {c.service for c in calls}
-    assert services == {"dynamodb", "s3", "kms", "dynamodbstreams", "apigatewaymanagementapi"}
+    assert services == {"dynamodb", "s3", "kms", "ses", "dynamodbstreams",
+                        "apigatewaymanagementapi"}
     assert any(c.presigned for c in calls), "the presigned upload URL is checked too"
     operations = {(c.service, c.operation) for c in calls}
     assert {("dynamodbstreams", "DescribeStream"), ("dynamodbstreams", "GetShardIterator"),

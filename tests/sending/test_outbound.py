@@ -134,3 +134,15 @@ def test_one_key_sent_concurrently_leaves_one_mail(account, serialized_aws):
     assert all(isinstance(error, Conflict) for error in errors)
     assert sum(not sent.duplicate for sent in results) == 1
     assert len(sent_mail()) == 1 and counters(account.id)["recipients"] == 1
+
+
+def test_rejection_after_a_crash_gives_the_original_count_back(account):
+    with mock.patch.object(outbound, "_ses", side_effect=SystemExit("killed")):
+        with pytest.raises(SystemExit):
+            send(account.id, sender="someone@unverified.test")
+    assert counters(account.id)["recipients"] == 1
+    later = time.time() + outbound.LEASE_S + 1
+    with mock.patch("chalicelib.services.outbound.time.time", return_value=later):
+        with pytest.raises(MessageRejected):
+            send(account.id, sender="someone@unverified.test")
+    assert counters(account.id)["recipients"] == 0 and sent_mail() == []

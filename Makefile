@@ -45,6 +45,7 @@ bench: install
 	$(PY) -m bench.coldstart
 	$(PY) -m bench.realtime
 	$(PY) -m bench.costs
+	$(PY) -m bench.delivery
 
 # A working day on the local stack: REQUESTS mixed requests, peak memory, slowest request.
 bench-local: install

@@ -12,8 +12,8 @@ from typing import Any, Callable
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
-from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi,
-                            out_of_scope, submit, twofa, updates, users)
+from chalicelib.api import (addresses, archive, asps, auth, autoreply, filters, mailboxes,
+                            messages, openapi, out_of_scope, submit, twofa, updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,8 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, submit.bp, updates.bp, out_of_scope.bp, openapi.bp):
+                  messages.bp, archive.bp, filters.bp, autoreply.bp, submit.bp, updates.bp,
+                  out_of_scope.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -142,6 +143,16 @@ def sweep_mail_bucket(event: Any) -> dict[str, int]:
               deleted=report.deleted, uploads=report.uploads_deleted)
     return {"folders": report.folders_seen, "candidates": report.candidates,
             "deleted": report.deleted}
+
+
+@app.lambda_function(name="ses_inbound")
+def ses_inbound(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Mail received by SES: its receipt rule stored the raw mail in S3, then invokes
+    this with the recipients (services/delivery.py). Raises when a transient failure
+    left work undone, so that Lambda's retry completes it (every step is idempotent)."""
+    from chalicelib.services import delivery
+    with budget(BACKGROUND_BUDGET_S), logs.bound(job="ses-inbound"):
+        return delivery.from_ses(event)
 
 
 # The updates channel's push side (chalicelib/services/realtime): websockets, and the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import idna
 
@@ -78,12 +79,16 @@ def is_valid_address(address: str) -> bool:
     return True
 
 
-def target_kind(target: str) -> str:
-    """A forwarding target as WildDuck tells them apart: `relay` (an smtp(s) URL: an MX
-    to pass mail on to), `http` (a URL mail is POSTed to) or `mail` (an address)."""
-    scheme = target.split(":", 1)[0].lower()
-    if scheme in ("smtp", "smtps"):
-        return "relay"
-    if scheme in ("http", "https"):
-        return "http"
-    return "mail"
+def target_type(target: str) -> str | None:
+    """`mail`, `relay` (smtp/smtps URL), `http` (http/https URL), or None if neither."""
+    scheme = target.split(":", 1)[0].lower() if ":" in target else ""
+    if scheme in ("smtp", "smtps", "http", "https"):
+        try:
+            parts = urlsplit(target)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            return None
+        if not parts.hostname or any(c.isspace() for c in target):
+            return None
+        return "relay" if scheme.startswith("smtp") else "http"
+    return "mail" if is_valid_address(target) else None

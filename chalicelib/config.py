@@ -72,6 +72,11 @@ class Settings:
     # The SES identity (a domain, or one address) outbound mail is sent as; the stage's
     # policy allows sending only through it (services/outbound.py, infra/policy.py).
     ses_identity: str
+    # Inbound mail (services/delivery.py): the prefix under which the SES receipt rule's
+    # S3 action stores raw mail, and whether filters' http(s) targets may reach
+    # loopback, link-local and private addresses (only for local development).
+    inbound_prefix: str
+    webhooks_allow_private: bool
 
     @property
     def is_local(self) -> bool:
@@ -123,6 +128,8 @@ def settings() -> Settings:
         updates_retry_ms=max(0, int(env.get("UPDATES_RETRY_MS", "500"))),
         websocket_endpoint=env.get("WEBSOCKET_ENDPOINT", ""),
         ses_identity=env.get("SES_IDENTITY") or env.get("DEFAULT_DOMAIN", "example.com"),
+        inbound_prefix=env.get("INBOUND_PREFIX", "inbound/"),
+        webhooks_allow_private=_flag(env.get("WEBHOOKS_ALLOW_PRIVATE")),
     ), env)
 
 

@@ -63,6 +63,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "0")))
     parser.add_argument("--ws-port", type=int, default=int(os.environ.get("WS_PORT", "8081")))
+    # Not SMTP_PORT: that is the port the app writes into mobileconfig profiles.
+    parser.add_argument("--smtp-port", type=int,
+                        default=int(os.environ.get("LOCAL_SMTP_PORT", "2525")))
     args = parser.parse_args()
 
     stage_env = _stage_env("local")
@@ -130,6 +133,7 @@ def main() -> int:
         shutdown.track(bridge)
         _status("ws", "ready", f"ws://127.0.0.1:{args.ws_port} (websocket bridge; "
                                "journal stream pumped to the app's handlers)")
+    _start_smtp(shutdown, args.smtp_port)
     jobs.write_state(args.port, endpoint, dict(os.environ))
     shutdown.cleanups.append(lambda: jobs.remove_state(args.port))
     _start_jobs(shutdown)
@@ -146,6 +150,16 @@ def main() -> int:
         _status("moto", "stopped", "in-memory data discarded")
         shutdown.exit(code)
     return code
+
+
+def _start_smtp(shutdown: Shutdown, port: int) -> None:
+    """The SMTP listener (devstack/smtp.py), delivering like the SES receipt Lambda."""
+    listener = shutdown.track(subprocess.Popen(
+        [sys.executable, "-m", "devstack.smtp", "--port", str(port)],
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+    if not _wait_for_port(port, listener, timeout=30):
+        _status("smtp", "failed", f"the SMTP listener did not start on port {port} "
+                                  "(in use? set LOCAL_SMTP_PORT)")
 
 
 def _start_jobs(shutdown: Shutdown) -> None:

@@ -10,11 +10,15 @@ Grants and why (tests/infra/test_policy.py proves the main flow needs nothing mo
 
 - Tables: item reads/writes on each table and its indexes. TransactWriteItems and
   TransactGetItems are authorized per item as Put/Update/Delete/ConditionCheck/GetItem,
-  so they need no action of their own. No ConditionCheckItem (no code path uses
-  `Transaction.check` yet: add it with the first), no Scan, no DescribeTable, no table
-  management.
+  so they need no action of their own; ConditionCheckItem is granted for the
+  transactions that prove an account live (filters, autoreply). No Scan (but see
+  FilterListing), no DescribeTable, no table management.
+- FilterListing: Scan on the filters table alone, for the operator-wide `GET /filters`.
 - MailObjects: get/put/delete under `msg/` and `upload/` only (a presigned URL acts
   with the signer's rights, so uploads and large downloads are covered too).
+- InboundMail: GetObject under the inbound prefix, where the SES receipt rule's S3
+  action puts received mail for the delivery function (services/delivery.py) to read.
+  Nothing else there: SES writes (bucket policy), lifecycle expires.
 - MailListing: ListBucket on the bucket: the daily sweep lists, and without it S3
   answers 403 instead of 404 for a missing object. Deliberately without an `s3:prefix`
   condition: a HEAD or GET of a missing key carries no prefix, so a conditioned grant
@@ -48,10 +52,12 @@ Template = dict[str, Any]
 
 TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                  "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                 "dynamodb:BatchWriteItem"]
+                 "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords",
                   "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 MAIL_PREFIXES = ["msg/", "upload/"]
+INBOUND_PREFIX = "inbound/"  # the INBOUND_PREFIX setting's default (chalicelib/config.py)
+FILTERS_TABLE = "FiltersTable"
 BUCKET = "MailBucket"
 KEY = "SecretsKey"
 FAILURES = "FailedInvocations"
@@ -117,6 +123,8 @@ def stage_policy(template: Template) -> dict[str, Any]:
         _statement("MailObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                    [{"Fn::Sub": "${%s.Arn}/%s*" % (BUCKET, prefix)}
                     for prefix in MAIL_PREFIXES]),
+        _statement("InboundMail", ["s3:GetObject"],
+                   [{"Fn::Sub": "${%s.Arn}/%s*" % (BUCKET, INBOUND_PREFIX)}]),
         _statement("MailListing", ["s3:ListBucket"], [{"Fn::GetAtt": [BUCKET, "Arn"]}]),
         _statement("SecretsKey", ["kms:Encrypt", "kms:Decrypt"],
                    [{"Fn::GetAtt": [KEY, "Arn"]}],
@@ -125,6 +133,9 @@ def stage_policy(template: Template) -> dict[str, Any]:
                    [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
                                 "identity/${SesIdentity}"}]),
     ]
+    if FILTERS_TABLE in resources:
+        statements.insert(1, _statement("FilterListing", ["dynamodb:Scan"],
+                                        [{"Fn::GetAtt": [FILTERS_TABLE, "Arn"]}]))
     streams = []
     for function, _, stream in stream_sources(template):
         resource = _stream_resource(function, stream)

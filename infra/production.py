@@ -30,8 +30,8 @@ import copy
 import re
 from typing import Any
 
-from infra.policy import (FAILURES, WEBSOCKET_API, functions, log_group_id, stage_policy,
-                          stream_sources)
+from infra.policy import (BUCKET, FAILURES, INBOUND_PREFIX, WEBSOCKET_API, functions,
+                          log_group_id, stage_policy, stream_sources)
 from infra.stages import Stage
 
 Template = dict[str, Any]
@@ -234,6 +234,56 @@ def _websockets(template: Template, stage: Stage) -> None:
         variables["WEBSOCKET_ENDPOINT"] = endpoint
 
 
+INBOUND_FUNCTION = "SesInbound"  # app.py's `ses_inbound`
+
+
+def _inbound_mail(template: Template) -> None:
+    """SES receives mail: a receipt rule stores it under the bucket's inbound prefix, then
+    invokes the delivery function asynchronously (Lambda retries it twice; what still
+    fails goes to the failed-invocations queue). The rule set must be made the active
+    one once per account and region (`aws ses set-active-receipt-rule-set`), which
+    CloudFormation cannot do; the rule has no recipient list, so it takes mail for every
+    domain verified for receiving in that region."""
+    resources = template["Resources"]
+    if INBOUND_FUNCTION not in resources:
+        return
+    props = resources[INBOUND_FUNCTION]["Properties"]
+    props["EventInvokeConfig"] = {
+        "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
+        "DestinationConfig": {"OnFailure": {
+            "Type": "SQS", "Destination": {"Fn::GetAtt": [FAILURES, "Arn"]}}}}
+    rule_set = {"Fn::Sub": "wildduck-${Stage}-inbound"}
+    resources["InboundRuleSet"] = {"Type": "AWS::SES::ReceiptRuleSet",
+                                   "Properties": {"RuleSetName": rule_set}}
+    resources["InboundInvokePermission"] = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": INBOUND_FUNCTION},
+        "Principal": "ses.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"}}}
+    resources["InboundRule"] = {
+        "Type": "AWS::SES::ReceiptRule",
+        "DependsOn": ["InboundInvokePermission", "MailBucketPolicy"],
+        "Properties": {"RuleSetName": {"Ref": "InboundRuleSet"}, "Rule": {
+            "Name": {"Fn::Sub": "wildduck-${Stage}-deliver"}, "Enabled": True,
+            "ScanEnabled": True, "TlsPolicy": "Optional",
+            "Actions": [
+                {"S3Action": {"BucketName": {"Ref": BUCKET},
+                              "ObjectKeyPrefix": INBOUND_PREFIX}},
+                {"LambdaAction": {"FunctionArn": {"Fn::GetAtt": [INBOUND_FUNCTION, "Arn"]},
+                                  "InvocationType": "Event"}}]}}}
+    statements = resources["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    statements.append({
+        "Sid": "SesPutsInboundMail", "Effect": "Allow",
+        "Principal": {"Service": "ses.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": {"Fn::Sub": "${%s.Arn}/%s*" % (BUCKET, INBOUND_PREFIX)},
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                      "ArnLike": {"aws:SourceArn": {"Fn::Sub":
+                                  "arn:${AWS::Partition}:ses:${AWS::Region}:"
+                                  "${AWS::AccountId}:receipt-rule-set/wildduck-${Stage}"
+                                  "-inbound:receipt-rule/*"}}}})
+    rules = resources[BUCKET]["Properties"]["LifecycleConfiguration"]["Rules"]
+    rules.append({"Id": "delivered-inbound", "Status": "Enabled",
+                  "Prefix": INBOUND_PREFIX, "ExpirationInDays": 7})
+
+
 def _table_alarms(template: Template) -> None:
     resources = template["Resources"]
     for name in sorted(resources):
@@ -280,6 +330,7 @@ def harden(template: Template, stage: Stage) -> Template:
         _scheduled(result, name)
     _streams(result, stage)
     _websockets(result, stage)
+    _inbound_mail(result)
     _retain_state(result)
     _table_alarms(result)
     _roles(result, stage)

@@ -565,6 +565,97 @@ class RestoreQueued(Answer):
     task: Id = Field(description="The queued restore task")
 
 
+# Filters and autoreply
+
+Description = list[str | int | Literal[False]]
+
+
+class FilterQueryFields(Closed):
+    from_: str = Field(None, alias="from")
+    to: str = Field(None)
+    subject: str = Field(None)
+    listId: str = Field(None)
+    text: str = Field(None)
+    ha: bool = Field(None)
+    size: int = Field(None)
+
+
+class FilterActionFields(Closed):
+    seen: bool = Field(None)
+    flag: bool = Field(None)
+    delete: bool = Field(None)
+    spam: bool = Field(None)
+    mailbox: Id = Field(None)
+    targets: list[str] = Field(None)
+
+
+class FilterSummary(Closed):
+    id: Id
+    name: str
+    query: list[Description] = Field(description="Readable tuples, e.g. [[\"from\", \"(abc)\"]]")
+    action: list[Description] = Field(description="Readable tuples, e.g. [[\"flag it\"]]")
+    disabled: bool
+    created: Timestamp
+    metaData: dict[str, Any] = Field(None, description="With metaData=true")
+
+
+class FilterLimits(Closed):
+    allowed: int
+    used: int
+
+
+class FilterList(Answer):
+    limits: FilterLimits
+    results: list[FilterSummary]
+
+
+class FilterOfUser(FilterSummary):
+    user: Id
+    targets: list[str]
+
+
+class AllFilterList(Paged):
+    results: list[FilterOfUser]
+
+
+class FilterDetails(Answer):
+    """Today's nested `query`/`action`, and the contract's flat fields beside them."""
+
+    id: Id
+    name: str
+    created: Timestamp
+    disabled: bool
+    query: FilterQueryFields
+    action: FilterActionFields
+    metaData: dict[str, Any] = Field(None)
+    query_from: str = Field(None)
+    query_to: str = Field(None)
+    query_subject: str = Field(None)
+    query_listId: str = Field(None)
+    query_text: str = Field(None)
+    query_ha: bool = Field(None)
+    query_size: int = Field(None)
+    action_seen: bool = Field(None)
+    action_flag: bool = Field(None)
+    action_delete: bool = Field(None)
+    action_spam: bool = Field(None)
+    action_mailbox: Id = Field(None)
+    action_forward: str = Field(None, description="The first address target")
+    action_targetUrl: str = Field(None, description="The first http(s) target")
+
+
+class Autoreply(Answer):
+    status: bool
+    name: str
+    subject: str
+    text: str
+    html: str
+    message: str = Field(description="The contract's name for `text`")
+    start: Timestamp | Literal[False]
+    end: Timestamp | Literal[False]
+    created: Timestamp | Literal[False]
+
+
 # The document itself
 
 class OpenApiDocument(BaseModel):

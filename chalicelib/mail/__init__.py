@@ -8,6 +8,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chalicelib.mail.autoreply import autoreply_message
     from chalicelib.mail.compose import compose_message
     from chalicelib.mail.encrypt import encrypt_message, is_pgp_mime
     from chalicelib.mail.headers import with_header, without_headers
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
 
 # Name -> submodule. Loaded on first use: importing the package (as every route does
 # through the services) costs nothing until a message is parsed, composed or rendered.
-_LAZY = {"compose_message": "compose", "encrypt_message": "encrypt", "is_pgp_mime": "encrypt",
-         "with_header": "headers", "without_headers": "headers", "Attachment": "parse", "ParsedMessage": "parse", "attachment_bytes": "parse",
-         "parse_message": "parse", "link_inline_images": "render", "text_to_html": "render",
+_LAZY = {"autoreply_message": "autoreply", "compose_message": "compose",
+         "encrypt_message": "encrypt", "is_pgp_mime": "encrypt", "with_header": "headers",
+         "without_headers": "headers", "Attachment": "parse", "ParsedMessage": "parse",
+         "attachment_bytes": "parse", "parse_message": "parse", "link_inline_images": "render",
+         "text_to_html": "render",
          "normalize_subject": "threads", "thread_key_candidates": "threads"}
 
 
@@ -33,6 +36,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Attachment",
+    "autoreply_message",
     "ParsedMessage",
     "attachment_bytes",
     "compose_message",

@@ -38,7 +38,7 @@ def _check_address(address: str, allow_wildcard: bool) -> None:
 
 def _check_targets(targets: list[str], addrview: str) -> None:
     for target in targets:
-        if addressing.target_kind(target) == "mail" and \
+        if addressing.target_type(target) == "mail" and \
                 addressing.unameview(addressing.normalize_address(target)) == \
                 addressing.unameview(addrview):
             raise InputValidationError({"targets": f'Can not forward to self "{target}"'})

@@ -61,6 +61,11 @@ def upload_key(user: str, upload_id: str) -> str:
     return f"upload/{user}/{upload_id}"
 
 
+def inbound_key(message_id: str) -> str:
+    """Where the SES receipt rule's S3 action put a received mail (its SES message id)."""
+    return f"{settings().inbound_prefix}{message_id}"
+
+
 def parse_folder(key: str) -> tuple[str, str, str] | None:
     """(user, folder name, msgid) of a key under `msg/`, or None for any other key."""
     parts = key.split("/")

@@ -1,16 +1,31 @@
-"""The filters table: a user's message filters.
+"""The filters table: a user's message filters, and the account item delivery reads with them.
 
-Only what mailbox deletion needs for now (find and remove the filters that move mail
-into a mailbox); the filters API builds on the same item shape: `query` (`criteria` in
-Python) and `action` are maps, `action.mailbox` is a mailbox id.
+Partition `user`, two kinds of item (key layout built only here):
+
+- `id = <24-hex filter id>`: a filter. `query` (`criteria` in Python) holds the match
+  fields (`from`, `to`, `subject`, `listId`, `text`, `ha`, `size`), `action` the actions
+  (`seen`, `flag`, `delete`, `spam`, `mailbox` id, `targets` as `{id, type, value}`).
+- `id = "~account"`: the autoreply settings (`autoreply` map), the ids of INBOX and Junk
+  once a delivery has looked them up (`mailboxes` map), and `rev`, bumped by every
+  filter creation so that the 400-filter limit holds under concurrency. `~` sorts after
+  every hex id, and no listing or count shows this item.
+
+So one Query of the partition gives delivery everything it needs about the account
+besides the user item.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from typing import Any, Iterator
+
+from pynamodb.attributes import (BooleanAttribute, MapAttribute, NumberAttribute,
+                                 UnicodeAttribute)
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
+from chalicelib.store.transact import retrying
+
+ACCOUNT = "~account"
 
 
 class FilterItem(Model):
@@ -23,20 +38,86 @@ class FilterItem(Model):
     criteria = MapAttribute(attr_name="query", default=dict)
     action = MapAttribute(default=dict)
     disabled = BooleanAttribute(default=False)
-    created = NumberAttribute()
+    metaData = UnicodeAttribute(null=True)  # JSON text of an object
+    created = NumberAttribute(null=True)
+    # Only on the account item.
+    autoreply = MapAttribute(null=True)
+    mailboxes = MapAttribute(null=True)
+    rev = NumberAttribute(null=True)
+
+    @property
+    def is_filter(self) -> bool:
+        return self.id != ACCOUNT
 
     @property
     def target_mailbox(self) -> str | None:
-        action = self.action.as_dict() if self.action else {}
-        mailbox = action.get("mailbox")
+        mailbox = as_dict(self.action).get("mailbox")
         return mailbox if isinstance(mailbox, str) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def partition(user: str) -> tuple[list[FilterItem], FilterItem | None]:
+    """Every filter of the user in id (creation) order, and the account item: one Query."""
+    filters: list[FilterItem] = []
+    account: FilterItem | None = None
+    for item in FilterItem.query(user, consistent_read=True):
+        if item.is_filter:
+            filters.append(item)
+        else:
+            account = item
+    return filters, account
+
+
+def get(user: str, filter_id: str) -> FilterItem | None:
+    try:
+        return FilterItem.get(user, filter_id, consistent_read=True)
+    except FilterItem.DoesNotExist:
+        return None
+
+
+def account_item(user: str) -> FilterItem:
+    """The account item as a key (for updates that create it when missing)."""
+    return FilterItem(user=user, id=ACCOUNT)
+
+
+def remember_mailboxes(user: str, ids: dict[str, str]) -> None:
+    """Keep INBOX's and Junk's ids on the account item, for the next deliveries."""
+    retrying(lambda: account_item(user).update(actions=[FilterItem.mailboxes.set(ids)]))
+
+
+def same_rev(rev: int | None) -> Condition:
+    """No filter was created since `rev` was read (absent: none ever was)."""
+    return FilterItem.rev.does_not_exist() if rev is None else FilterItem.rev == rev
+
+
+def exists() -> Condition:
+    return FilterItem.id.exists()
+
+
+def scan_page(limit: int, start: dict[str, Any] | None) -> tuple[list[FilterItem],
+                                                                   dict[str, Any] | None]:
+    """Filters of every user (the operator-wide listing), `limit` at most per call,
+    resuming from `start` (a DynamoDB key); account items are skipped."""
+    found: list[FilterItem] = []
+    results = FilterItem.scan(last_evaluated_key=start, page_size=max(limit, 25))
+    iterator: Iterator[FilterItem] = iter(results)
+    for item in iterator:
+        if item.is_filter:
+            found.append(item)
+            if len(found) == limit:
+                return found, {"user": {"S": item.user}, "id": {"S": item.id}}
+    return found, None
 
 
 def targeting(user: str, mailbox_id: str) -> list[FilterItem]:
     """The user's filters that move mail into `mailbox_id` (one Query of the user's
     filters, at most 400, filtered here)."""
-    return [item for item in FilterItem.query(user, consistent_read=True)
-            if item.target_mailbox == mailbox_id]
+    return [item for item in partition(user)[0] if item.target_mailbox == mailbox_id]
 
 
 def still_targets(mailbox_id: str) -> Condition:

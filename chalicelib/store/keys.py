@@ -7,6 +7,8 @@ Key layout (built only here):
 - `totp#<user>#<step>`: a TOTP time step already accepted for the user;
 - `token#<sha256 of the token>`: a user-scoped API token (`user`, `data.created`, and
   the restrictions `data.pending2fa`, `data.temporaryPassword`);
+- `autoreply#<user>#<sha256 of the sender>`: an autoreply was sent to that sender within
+  the last 4 hours (`data.owner`: the delivery that sent it);
 - `idem#<sha256 of operation, caller and Idempotency-Key>`: the first answer of a
   create retried with the same key (`data.fingerprint`, `data.result`), 24 hours;
 - `send#<sha256 of user and dedupe key>`: one outbound send (`data.state` pending or
@@ -58,6 +60,25 @@ def idempotency_key(digest: str) -> str:
 
 def outbound_key(digest: str) -> str:
     return f"send#{digest}"
+
+
+def autoreply_key(user: str, sender_digest: str) -> str:
+    return f"autoreply#{user}#{sender_digest}"
+
+
+def claim_window(key: str, owner: str, now: int, ttl: int) -> bool:
+    """Open a window of `ttl` seconds for `owner` unless a live one belongs to someone
+    else (one conditional PutItem). The owner that opened it may claim it again: a
+    retried delivery keeps the right to the answer it was about to send."""
+    try:
+        KeyItem(key=key, data={"owner": owner}, expires=now + ttl).save(
+            condition=KeyItem.key.does_not_exist() | (KeyItem.expires <= now)
+            | (KeyItem.data["owner"] == owner))
+    except PutError as error:
+        if error.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True
 
 
 def record_once(tx: Transaction, key: str, data: dict[str, Any], now: int, ttl: int) -> None:

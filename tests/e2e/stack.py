@@ -116,8 +116,11 @@ def _start(extra_env: dict[str, str] | None) -> StackProcess:
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in _INHERITED}
-    env.update({"PORT": str(port), "WS_PORT": str(free_port()), "ACCESS_TOKEN": TOKEN,
-                **(extra_env or {})})
+    # Every port of its own: stacks of parallel tests (and a `make run`) must not share
+    # a listener, or one would deliver into another's tables.
+    env.update({"PORT": str(port), "WS_PORT": str(free_port()),
+                "LOCAL_SMTP_PORT": str(free_port(exclude=frozenset({port}))),
+                "ACCESS_TOKEN": TOKEN, **(extra_env or {})})
     if os.environ.get("LOCAL_PORT_RANGE") and "MOTO_PORT" not in env:
         env["MOTO_PORT"] = str(free_port(exclude=frozenset({port})))
     process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,

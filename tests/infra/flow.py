@@ -300,6 +300,43 @@ def run_realtime(flow: Flow, recorder: Any, user: str, stream_arn: str) -> None:
         assert connections.get(live) is None
 
 
+def run_mail_flow(flow: Flow, recorder: Any, user: str) -> None:
+    """Filters and autoreply through the API, then a mail received by SES: its receipt
+    rule's S3 action (SES's write, not the function's), then the Lambda action."""
+    import boto3
+
+    import app as app_module
+    from chalicelib.config import settings
+    from chalicelib.store import blobs
+
+    boxes = {b["path"]: b["id"] for b in flow.call("GET", f"/users/{user}/mailboxes")["results"]}
+    base = f"/users/{user}/filters"
+    kept = flow.call("POST", base, {"query": {"subject": "flow"}, "action": {
+        "flag": True, "mailbox": boxes["Drafts"]}})["id"]
+    other = flow.call("POST", base, {"query_from": "nobody", "action_seen": True})["id"]
+    flow.call("PUT", f"{base}/{kept}", {"action": {"mailbox": ""}, "name": "flow"})
+    flow.call("GET", base)
+    flow.call("GET", f"{base}/{kept}")
+    flow.call("DELETE", f"{base}/{other}")
+    flow.call("GET", "/filters?limit=5")
+    flow.call("PUT", f"/users/{user}/autoreply", {"status": False, "text": "away"})
+    flow.call("GET", f"/users/{user}/autoreply")
+    message_id = "flow-inbound-0001"
+    with recorder.paused():
+        boto3.client("s3", region_name=settings().region).put_object(
+            Bucket=settings().mail_bucket, Key=blobs.inbound_key(message_id),
+            Body=_message("flow inbound"))
+    event = {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {"messageId": message_id, "source": "sender@example.com",
+                 "destination": ["flow@example.com"]},
+        "receipt": {"recipients": ["flow@example.com", "nobody@example.com"],
+                    "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"}}}}]}
+    flow.steps += 1
+    answer = app_module.ses_inbound(event, None)
+    assert [r["status"] for r in answer["recipients"]] == ["stored", "unknown"], answer
+    flow.call("DELETE", f"/users/{user}/autoreply")
+
+
 def run_jobs(app: Any) -> None:
     """Every scheduled handler as Lambda calls it, then the deep paths of the jobs (past
     the grace periods) through the same service functions."""
@@ -369,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             flow = Flow(client)
             user = run_api_flow(flow)
             run_realtime(flow, recorder, user, stream_arns[config.table("journal")])
+            run_mail_flow(flow, recorder, user)
             run_jobs(app)
     calls = [call.to_json() for call in recorder.calls]
     for call in calls:  # the alias names the stage's key; IAM authorizes the key

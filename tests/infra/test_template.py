@@ -63,10 +63,31 @@ def test_the_bucket_is_versioned_tls_only_and_keeps_its_lifecycle_rules() -> Non
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["abandoned-uploads"]["Prefix"] == "upload/"
     assert rules["noncurrent-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
-    statement, = template["Resources"]["MailBucketPolicy"]["Properties"]["PolicyDocument"][
+    statement, ses = template["Resources"]["MailBucketPolicy"]["Properties"]["PolicyDocument"][
         "Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}}
+    assert ses["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert ses["Action"] == "s3:PutObject"
+    assert ses["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}
+    assert rules["delivered-inbound"]["Prefix"] == "inbound/"
+
+
+def test_ses_stores_then_invokes_delivery_asynchronously_with_failures_queued() -> None:
+    resources = packaged_template("prod")["Resources"]
+    rule = resources["InboundRule"]["Properties"]["Rule"]
+    s3, invoke = rule["Actions"]
+    assert s3["S3Action"] == {"BucketName": {"Ref": "MailBucket"},
+                              "ObjectKeyPrefix": "inbound/"}
+    assert invoke["LambdaAction"]["FunctionArn"] == {"Fn::GetAtt": ["SesInbound", "Arn"]}
+    assert invoke["LambdaAction"]["InvocationType"] == "Event"
+    permission = resources["InboundInvokePermission"]["Properties"]
+    assert permission["Principal"] == "ses.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    invoke_config = resources["SesInbound"]["Properties"]["EventInvokeConfig"]
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert invoke_config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FailedInvocations", "Arn"]}
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
@@ -100,7 +121,7 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
     scheduled = {"PurgeDeletedMailboxes", "ExpireMessages", "PurgeDeletedUsers",
                  "SweepMailBucket", "ResetQuotas"}
     assert set(functions) == {"APIHandler", "WebsocketConnect", "WebsocketMessage",
-                              "WebsocketDisconnect", "JournalStream", *scheduled}
+                              "WebsocketDisconnect", "JournalStream", "SesInbound", *scheduled}
     for name, function in functions.items():
         props = function["Properties"]
         group = resources[f"{name}LogGroup"]["Properties"]
@@ -110,11 +131,11 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
         for alarm in ("ErrorsAlarm", "ThrottlesAlarm"):
             assert resources[f"{name}{alarm}"]["Properties"]["AlarmActions"] == [
                 {"Ref": "AlarmTopic"}]
-        if name in scheduled:
+        if name in scheduled or name == "SesInbound":
             invoke = props["EventInvokeConfig"]
             assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
                 "Fn::GetAtt": ["FailedInvocations", "Arn"]}
-            assert f"{name}NotRunningAlarm" in resources
+            assert (f"{name}NotRunningAlarm" in resources) is (name in scheduled)
         else:  # invoked synchronously (API Gateway) or by an event source mapping
             assert "EventInvokeConfig" not in props and f"{name}NotRunningAlarm" not in resources
     assert "JournalStreamIteratorAgeAlarm" in resources

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.store.base import meta
@@ -27,6 +27,8 @@ class LookupItem(Model):
     # Address lookups keep the spelling the address was registered with, so resolving
     # an address answers in one GetItem without reading the address item.
     address = UnicodeAttribute(null=True)
+    # Counter items (`count#...`, store/counters.py) carry only `key` and this.
+    count = NumberAttribute(null=True)
 
 
 def username_key(unameview: str) -> str:

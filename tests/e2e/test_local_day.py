@@ -84,7 +84,12 @@ def test_a_working_day_keeps_memory_bounded_and_ctrl_c_stops_it_during_a_burst()
         with ThreadPoolExecutor(16) as pool:
             for _ in range(16):
                 pool.submit(client)
+            # Mid-burst: once the stack has answered (a page of users is two moto calls,
+            # so on a loaded machine the first answers may take over a second).
+            deadline = time.monotonic() + 15
             time.sleep(1.0)
+            while 200 not in outcomes and time.monotonic() < deadline:
+                time.sleep(0.1)
             rss = tree_rss(stack.pid)
             seconds = _stopped_within(stack, 15)
             stop.set()

@@ -8,7 +8,7 @@ PORT ?= 8080
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 

@@ -12,8 +12,8 @@ from typing import Any, Callable
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
-from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, twofa,
-                            updates, users)
+from chalicelib.api import (addresses, archive, asps, auth, mailboxes, messages, openapi, search,
+                            twofa, updates, users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,7 +29,7 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, updates.bp, openapi.bp):
+                  messages.bp, archive.bp, search.bp, updates.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -159,4 +159,15 @@ def journal_stream(event: Any) -> dict[str, Any]:
     that failed are reported for retry (partial batch response)."""
     from chalicelib.services.realtime import websockets  # noqa: F401 - registers its handler
     with logs.bound(job="journal-stream"):
+        return streams.dispatch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=streams.placeholder_arn("messages"), batch_size=100,
+                        starting_position="TRIM_HORIZON", name="messages_stream")
+def messages_stream(event: Any) -> dict[str, Any]:
+    """The search index follows the messages table (services/search/indexer.py); the
+    messages that could not be reindexed are reported for retry."""
+    from chalicelib.services.search import indexer
+    streams.register("messages", indexer.on_messages)
+    with logs.bound(job="search-index"):
         return streams.dispatch(event.to_dict())

@@ -1,0 +1,30 @@
+"""Route of the message search (services/search)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import message_views as views
+from chalicelib.api import responses as r
+from chalicelib.api.http import endpoint
+from chalicelib.api.paging import page_response, shaped
+from chalicelib.schemas.search import SearchMessages
+from chalicelib.services.search.query import Criteria, search
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/users/{user}/search", "GET", SearchMessages, response=r.SearchResults,
+          summary="Search messages of every mailbox (Junk and Trash only when asked)")
+def search_messages(params: SearchMessages) -> dict[str, Any]:
+    criteria = Criteria(
+        query=params.query, mailbox=params.mailbox, thread=params.thread, from_=params.from_,
+        to=params.to, subject=params.subject, datestart=params.datestart,
+        dateend=params.dateend, min_size=params.minSize, max_size=params.maxSize,
+        attachments=params.attachments, flagged=params.flagged, unseen=params.unseen,
+        searchable=params.searchable, order=params.order)
+    total, page = search(params.user, criteria, limit=params.limit, next_token=params.next,
+                         previous_token=params.previous)
+    return page_response(page, params.page, shaped(page, views.summary), total=total,
+                         query=params.query or "")

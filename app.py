@@ -128,6 +128,24 @@ def sweep_mail_bucket(event: Any) -> dict[str, int]:
             "deleted": report.deleted}
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+@background
+def reindex_search(event: Any) -> dict[str, int]:
+    """Work on queued search backfills (services/search/backfill.py). An event whose
+    `detail` is `{"user": <id>}` or `{"all": true}` (plus `"rebuild": true` to rewrite
+    every posting) queues one first: `make reindex`, or an on-demand invocation."""
+    from chalicelib.services.search import backfill
+    from chalicelib.store.transact import deadline
+    detail = (event.to_dict() if hasattr(event, "to_dict") else event or {}).get("detail") or {}
+    if detail.get("user") or detail.get("all"):
+        backfill.request(detail.get("user"), rebuild=bool(detail.get("rebuild")))
+    report = backfill.run(deadline() - 10)
+    logs.info("reindex-search", tasksDone=report.tasks_done, messages=report.messages,
+              retryLater=report.retry_later)
+    return {"tasksDone": report.tasks_done, "messages": report.messages,
+            "retryLater": report.retry_later}
+
+
 # The updates channel's push side (chalicelib/services/realtime): websockets, and the
 # journal table's stream feeding them. Chalice wants websocket handlers on the app
 # itself, not on a blueprint.

@@ -178,3 +178,19 @@ def _between(low: str | None, high: str | None) -> Condition | None:
     if high is not None:
         return PostingItem.sort <= high
     return None
+
+
+def messages_after(user: str, after: str | None) -> Iterator[Any]:
+    """An account's messages in `userDateKey` order after `after` (the messages table's
+    `byUser` index: listing attributes, enough to find each one)."""
+    from chalicelib.store.messages import MessageItem
+    condition = MessageItem.userDateKey > after if after else None
+    return MessageItem.by_user.query(user, range_key_condition=condition)
+
+
+def users_after(after: str | None) -> Iterator[str]:
+    """Ids of live accounts in id order after `after` (the users table's `byKind`)."""
+    from chalicelib.store.users import LIVE, UserItem
+    condition = UserItem.id > after if after else None
+    return (user.id for user in UserItem.by_kind.query(LIVE, range_key_condition=condition,
+                                                       attributes_to_get=["id"]))

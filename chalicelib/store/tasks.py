@@ -8,6 +8,7 @@ from chalicelib.store.base import meta
 
 PURGE_USER = "purge-user"
 PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
+SEARCH_BACKFILL = "search-backfill"  # id: a user id or "*"; data: where it stands
 
 
 class TaskItem(Model):

@@ -67,10 +67,13 @@ def on_messages(changes: list[Change]) -> list[Change]:
     return failed
 
 
-def reindex(user: str, sort: str, places: Iterable[Location] = ()) -> bool:
+def reindex(user: str, sort: str, places: Iterable[Location] = (), *,
+            rebuild: bool = False) -> bool:
     """Make the index entries of the message `sort` of `user` match the messages table,
-    looking for it at `places` and where its doc says it is. False when another reader
-    held the message's lease throughout, or the lease was lost (try again later)."""
+    looking for it at `places` and where its doc says it is (`rebuild`: read its text
+    and write every posting again, for an index that may have lost entries). False when
+    another reader held the message's lease throughout, or the lease was lost (try
+    again later)."""
     owner = uuid.uuid4().hex
     doc = _claim(user, sort, owner)
     if doc is None:
@@ -86,9 +89,11 @@ def reindex(user: str, sort: str, places: Iterable[Location] = ()) -> bool:
         if doc.terms:
             index.delete_postings(user, sort, doc.terms)
         return index.drop(doc, owner)
-    terms = list(doc.terms) if doc.terms is not None else terms_of(message_text(live))
-    if (doc.mailbox, doc.uid and int(doc.uid)) != (live.mailbox, int(live.uid)) \
-            or doc.terms is None:
+    fresh = rebuild or doc.terms is None
+    terms = terms_of(message_text(live)) if fresh else list(doc.terms)
+    if rebuild and doc.terms:
+        index.delete_postings(user, sort, set(doc.terms) - set(terms))
+    if fresh or (doc.mailbox, int(doc.uid or 0)) != (live.mailbox, int(live.uid)):
         index.put_postings(user, sort, terms, mailbox=live.mailbox, uid=int(live.uid),
                            size=int(live.size), att=int(bool(live.hasAttachments)),
                            thread=live.thread)

@@ -170,6 +170,7 @@ class _Plan:
     def matches(self) -> list[Candidate]:
         """Every match, in ascending date order."""
         parsed = self.parsed
+        listed: dict[str, MessageItem] = {}
         if parsed.words:
             found: dict[str, Candidate] | None = None
             for term in sorted(parsed.words, key=len, reverse=True):  # longer: fewer
@@ -180,8 +181,9 @@ class _Plan:
                     return []
             candidates = [c for c in (found or {}).values() if c.mailbox in self.allowed]
         else:
-            candidates = [_candidate_of(item) for item in messages_store.of_user(self.user)]
-            candidates = [c for c in candidates if self.fits(c)]
+            # the account's message index carries flags and headers, not bodies
+            listed = {item.userDateKey: item for item in messages_store.of_user(self.user)}
+            candidates = [c for c in map(_candidate_of, listed.values()) if self.fits(c)]
         for term in parsed.excluded:
             hit = {p.sort for p in index.postings(self.user, term, forward=True, low=self.low,
                                                    high=self.high)}
@@ -189,8 +191,12 @@ class _Plan:
         candidates.sort(key=lambda c: c.sort)
         if not self.on_message:
             return candidates
-        items = _items(candidates)
+        items = listed if listed and not self.needs_text else _items(candidates)
         return [c for c in candidates if (item := items.get(c.sort)) and self.accepts(item)]
+
+    @property
+    def needs_text(self) -> bool:
+        return bool(self.parsed.phrases or self.parsed.excluded_phrases)
 
     def accepts(self, item: MessageItem) -> bool:
         c, parsed = self.criteria, self.parsed
@@ -203,7 +209,7 @@ class _Plan:
             return False
         if c.to and not _mentions(plain(item.to or []) + plain(item.cc or []), c.to):
             return False
-        if parsed.phrases or parsed.excluded_phrases:
+        if self.needs_text:
             sequence = words(message_text(item))
             if not all(has_phrase(sequence, p) for p in parsed.phrases):
                 return False
@@ -230,9 +236,11 @@ def _candidate_of(item: MessageItem) -> Candidate:
 
 
 def _items(candidates: Sequence[Candidate]) -> dict[str, MessageItem]:
-    """The messages the candidates name (BatchGetItem, 100 a call), by sort key; one that
-    is not where its candidate says is left out."""
-    found = messages_store.batch_get([(MessageItem, (c.mailbox, c.uid)) for c in candidates])
+    """The messages the candidates name (BatchGetItem, 100 a call, eventually consistent:
+    a search may lag a write by a moment), by sort key; one that is not where its
+    candidate says is left out."""
+    found = messages_store.batch_get([(MessageItem, (c.mailbox, c.uid)) for c in candidates],
+                                     consistent=False)
     return {c.sort: item for c, item in zip(candidates, found)
             if isinstance(item, MessageItem) and item.userDateKey == c.sort}
 

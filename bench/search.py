@@ -123,37 +123,6 @@ def measured() -> Iterator[Calls]:
         result.operations[f"{service}:{operation}" if service != "dynamodb" else operation] += 1
 
 
-def preload_index(user: str, mailbox: str) -> int:
-    """The postings and docs the indexer would write for every message of a preloaded
-    mailbox, put straight into moto's storage; returns the postings written."""
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
-
-    from chalicelib.services.search.indexer import message_text
-    from chalicelib.services.search.text import terms_of
-    from chalicelib.store import search as index
-    from chalicelib.store.messages import MessageItem
-    from devstack.mailfill import _bulk_load, _moto_table
-    table = _moto_table(index.PostingItem)
-    written = 0
-
-    def put(model: Any) -> None:
-        attrs = model.serialize()
-        table.items[DynamoType(attrs["key"])][DynamoType(attrs["sort"])] = Item(
-            DynamoType(attrs["key"]), DynamoType(attrs["sort"]), attrs)
-
-    with _bulk_load():
-        for item in MessageItem.query(mailbox):
-            terms = terms_of(message_text(item))
-            for term in terms:
-                put(index.PostingItem(index.posting_key(user, term), item.userDateKey,
-                                      mailbox=mailbox, uid=int(item.uid), size=int(item.size),
-                                      att=0, thread=item.thread))
-            put(index.DocItem(index.doc_key(user), item.userDateKey, mailbox=mailbox,
-                              uid=int(item.uid), terms=terms))
-            written += len(terms)
-    return written
-
-
 def fts_segment(texts: list[tuple[int, str]]) -> tuple[int, float, int]:
     """(segment bytes, p50 ms of first page + count of a common word, matches)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -195,7 +164,7 @@ def main() -> None:
     from chalicelib.services.search.text import terms_of
     from chalicelib.store.mailboxes import MailboxItem
     from chalicelib.store.messages import MessageItem
-    from devstack.mailfill import preload_mailbox
+    from devstack.mailfill import preload_index, preload_mailbox
     from tests.search.conftest import MessagesStream
 
     def call(method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:

@@ -106,8 +106,10 @@ class _Plan:
         c = criteria
         self.on_message = bool(c.flagged or c.unseen or c.from_ or c.to or c.subject
                                or self.parsed.phrases or self.parsed.excluded_phrases)
+        # (past 100 mailboxes the mailbox condition is checked in code, which a COUNT
+        # cannot do)
         self.simple = (len(self.parsed.words) == 1 and not self.on_message
-                       and not self.parsed.excluded)
+                       and not self.parsed.excluded and len(allowed) <= MAX_IN_VALUES)
 
     # ------------------------------------------------------------------ posting level
     def posting_filter(self) -> Any:
@@ -161,8 +163,6 @@ class _Plan:
         found = [_candidate(p) for p in islice(
             self._postings(term, forward=reading, low=low, high=high, limit=limit + 1),
             limit + 1)]
-        if len(self.allowed) > MAX_IN_VALUES:
-            found = [candidate for candidate in found if candidate.mailbox in self.allowed]
         total = index.count_postings(self.user, term, low=self.low, high=self.high,
                                      filter_condition=self.posting_filter())
         return total, found

@@ -87,8 +87,7 @@ def claim(user: str, sort: str, owner: str, now_ms: int, lease_ms: int) -> DocIt
     doc = DocItem(doc_key(user), sort)
     try:
         doc.update(actions=[DocItem.lease.set(now_ms + lease_ms), DocItem.owner.set(owner)],
-                   condition=DocItem.lease.does_not_exist() | (DocItem.lease < now_ms)
-                   | (DocItem.owner == owner))
+                   condition=DocItem.lease.does_not_exist() | (DocItem.lease < now_ms))
     except UpdateError as error:
         if _conditional(error):
             return None
@@ -151,6 +150,8 @@ def postings(user: str, term: str, *, forward: bool, low: str | None, high: str 
              filter_condition: Condition | None = None,
              limit: int | None = None) -> Iterator[PostingItem]:
     """A term's postings in date order within [low, high]."""
+    if _empty(low, high):
+        return iter(())
     return PostingItem.query(posting_key(user, term), range_key_condition=_between(low, high),
                              filter_condition=filter_condition, scan_index_forward=forward,
                              limit=limit, page_size=limit and max(limit, 50))
@@ -160,6 +161,8 @@ def count_postings(user: str, term: str, *, low: str | None, high: str | None,
                    filter_condition: Condition | None = None) -> int:
     """How many postings match (Select=COUNT: read capacity for every posting, nothing
     sent back but the number)."""
+    if _empty(low, high):
+        return 0
     return int(PostingItem.count(posting_key(user, term), range_key_condition=_between(low, high),
                                  filter_condition=filter_condition))
 
@@ -168,6 +171,11 @@ def present(user: str, term: str, sorts: Iterable[str]) -> set[str]:
     """Which of the messages `sorts` have a posting for `term` (BatchGetItem, keys only)."""
     keys = [(posting_key(user, term), sort) for sort in dict.fromkeys(sorts)]
     return {item.sort for item in PostingItem.batch_get(keys, attributes_to_get=["key", "sort"])}
+
+
+def _empty(low: str | None, high: str | None) -> bool:
+    """Bounds that cross (DynamoDB refuses a BETWEEN whose bounds are reversed)."""
+    return low is not None and high is not None and low > high
 
 
 def _between(low: str | None, high: str | None) -> Condition | None:

@@ -130,6 +130,9 @@ def test_filters_and_paging_work_together_in_both_directions(api, account, put, 
     assert find(subject="REPORT 0", unseen="true")["total"] == 6
     assert find(**{"from": "SENDER@example"})["total"] == 13
     assert find(to="nobody@")["total"] == 0
+    crossed = find(query="quarterly", datestart=1700000000000 + 86400000,
+                   dateend=1700000000000)
+    assert (crossed["total"], crossed["results"]) == (0, [])
 
 
 def test_one_word_paging_reads_one_page_and_counts(account, put, find, stream) -> None:

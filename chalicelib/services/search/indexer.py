@@ -53,6 +53,9 @@ def on_messages(changes: list[Change]) -> list[Change]:
         if change.event == "MODIFY":
             continue
         image = change.new or change.old or {}
+        if not (image.get("user") and image.get("userDateKey")):  # not a message item
+            logs.warning("stream record without a message", sequence=change.sequence)
+            continue
         groups.setdefault((image["user"], image["userDateKey"]), []).append(change)
     failed: list[Change] = []
     for (user, sort), group in groups.items():

@@ -136,10 +136,16 @@ def reindex_search(event: Any) -> dict[str, int]:
     every posting) queues one first: `make reindex`, or an on-demand invocation."""
     from chalicelib.services.search import backfill
     from chalicelib.store.transact import deadline
-    detail = (event.to_dict() if hasattr(event, "to_dict") else event or {}).get("detail") or {}
+    detail = event.to_dict().get("detail") or {}
     if detail.get("user") or detail.get("all"):
         backfill.request(detail.get("user"), rebuild=bool(detail.get("rebuild")))
-    report = backfill.run(deadline() - 10)
+    # Stop in time to save the position: before the job's budget and before Lambda's
+    # own timeout (lambda_timeout), whichever comes first.
+    context = getattr(event, "context", None)
+    until = deadline()
+    if context is not None:
+        until = min(until, time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    report = backfill.run(until - 5)
     logs.info("reindex-search", tasksDone=report.tasks_done, messages=report.messages,
               retryLater=report.retry_later)
     return {"tasksDone": report.tasks_done, "messages": report.messages,

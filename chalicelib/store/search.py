@@ -83,11 +83,13 @@ def before(sort: str) -> str:
 
 def claim(user: str, sort: str, owner: str, now_ms: int, lease_ms: int) -> DocItem | None:
     """Take the lease on a message's doc (created when missing); None while another
-    reader holds it. The answer is the doc as it stands (one UpdateItem)."""
+    owner holds it (the same owner takes it again: a retry of its own work). The answer
+    is the doc as it stands (one UpdateItem)."""
     doc = DocItem(doc_key(user), sort)
     try:
         doc.update(actions=[DocItem.lease.set(now_ms + lease_ms), DocItem.owner.set(owner)],
-                   condition=DocItem.lease.does_not_exist() | (DocItem.lease < now_ms))
+                   condition=DocItem.lease.does_not_exist() | (DocItem.lease < now_ms)
+                   | (DocItem.owner == owner))
     except UpdateError as error:
         if _conditional(error):
             return None

@@ -27,3 +27,14 @@ def test_a_held_lease_fails_only_that_message_and_a_retry_indexes_it(put, find, 
     doc.update(actions=[index.DocItem.lease.set(now_ms() - 1)])  # the holder's time ran out
     assert stream.deliver(records[:1]) == {"batchItemFailures": []}
     assert find(query="walrus")["total"] == 2
+
+
+def test_a_retried_batch_takes_back_the_lease_its_crashed_run_left(put, find, stream,
+                                                                   account) -> None:
+    put("crashed", "narwhal")
+    records = stream.read()
+    sort = records[0]["dynamodb"]["NewImage"]["userDateKey"]["S"]
+    owner = "stream:" + records[0]["dynamodb"]["SequenceNumber"]
+    assert index.claim(account.id, sort, owner, now_ms(), 60_000) is not None  # then died
+    assert stream.deliver(records) == {"batchItemFailures": []}
+    assert find(query="narwhal")["total"] == 1

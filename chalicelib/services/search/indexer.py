@@ -30,7 +30,10 @@ from chalicelib.store import search as index
 from chalicelib.store.messages import MessageItem
 from chalicelib.streams import Change
 
-LEASE_MS = 30_000  # longer than one message's work (at most 2,000 postings: ~80 calls)
+# Not shorter than the functions' timeout (lambda_timeout, 30 s): a holder that stalls
+# is stopped by Lambda before its lease can pass to another reader. One message's work
+# is a few seconds at most (2,000 postings: 80 BatchWriteItem calls).
+LEASE_MS = 30_000
 CLAIM_WAITS_S = (0.05, 0.1, 0.2, 0.4, 0.8)  # then the record is reported failed, retried
 
 Location = tuple[str, int]
@@ -60,8 +63,11 @@ def on_messages(changes: list[Change]) -> list[Change]:
     failed: list[Change] = []
     for (user, sort), group in groups.items():
         places = {(str(c.keys["mailbox"]), int(c.keys["uid"])) for c in group}
+        # Named after its records: Lambda's retry of this batch (after a crash or a
+        # timeout that left the lease held) is the same owner and goes on at once.
+        owner = "stream:" + ",".join(sorted(c.sequence for c in group))
         try:
-            done = reindex(user, sort, places)
+            done = reindex(user, sort, places, owner=owner)
         except Exception:  # noqa: BLE001 - this message is retried, the others go on
             logs.exception("search indexing failed", user=user, message=sort)
             done = False
@@ -71,13 +77,13 @@ def on_messages(changes: list[Change]) -> list[Change]:
 
 
 def reindex(user: str, sort: str, places: Iterable[Location] = (), *,
-            rebuild: bool = False) -> bool:
+            rebuild: bool = False, owner: str | None = None) -> bool:
     """Make the index entries of the message `sort` of `user` match the messages table,
     looking for it at `places` and where its doc says it is (`rebuild`: read its text
     and write every posting again, for an index that may have lost entries). False when
     another reader held the message's lease throughout, or the lease was lost (try
-    again later)."""
-    owner = uuid.uuid4().hex
+    again later). `owner` names the lease (default: this call alone)."""
+    owner = owner or uuid.uuid4().hex
     doc = _claim(user, sort, owner)
     if doc is None:
         return False

@@ -204,3 +204,16 @@ def users_after(after: str | None) -> Iterator[str]:
     condition = UserItem.id > after if after else None
     return (user.id for user in UserItem.by_kind.query(LIVE, range_key_condition=condition,
                                                        attributes_to_get=["id"]))
+
+
+# What a search checks on a message when it needs no text (flags, header filters).
+CHECKED_ATTRIBUTES = ["mailbox", "uid", "userDateKey", "flags", "subject", "from", "to", "cc"]
+
+
+def messages_at(places: list[tuple[str, int]], attributes: list[str] | None) -> list[Any]:
+    """The messages at (mailbox, uid) places that exist, with only `attributes` (all
+    when None): BatchGetItem, 100 a call, eventually consistent. DynamoDB bills the
+    whole item either way; fewer attributes are less to send and to decode."""
+    from chalicelib.store.messages import MessageItem
+    return list(MessageItem.batch_get(list(dict.fromkeys(places)), consistent_read=False,
+                                      attributes_to_get=attributes))

@@ -191,7 +191,10 @@ class _Plan:
         candidates.sort(key=lambda c: c.sort)
         if not self.on_message:
             return candidates
-        items = listed if listed and not self.needs_text else _items(candidates)
+        if listed and not self.needs_text:
+            items = listed
+        else:
+            items = _items(candidates, None if self.needs_text else index.CHECKED_ATTRIBUTES)
         return [c for c in candidates if (item := items.get(c.sort)) and self.accepts(item)]
 
     @property
@@ -235,14 +238,14 @@ def _candidate_of(item: MessageItem) -> Candidate:
                      bool(item.hasAttachments), item.thread)
 
 
-def _items(candidates: Sequence[Candidate]) -> dict[str, MessageItem]:
-    """The messages the candidates name (BatchGetItem, 100 a call, eventually consistent:
-    a search may lag a write by a moment), by sort key; one that is not where its
-    candidate says is left out."""
-    found = messages_store.batch_get([(MessageItem, (c.mailbox, c.uid)) for c in candidates],
-                                     consistent=False)
-    return {c.sort: item for c, item in zip(candidates, found)
-            if isinstance(item, MessageItem) and item.userDateKey == c.sort}
+def _items(candidates: Sequence[Candidate],
+           attributes: list[str] | None = None) -> dict[str, MessageItem]:
+    """The messages the candidates name (eventually consistent: a search may lag a write
+    by a moment), by sort key; one that is not where its candidate says is left out."""
+    expected = {(c.mailbox, c.uid): c.sort for c in candidates}
+    return {item.userDateKey: item
+            for item in index.messages_at(list(expected), attributes)
+            if expected.get((item.mailbox, int(item.uid))) == item.userDateKey}
 
 
 def _window(matches: list[Candidate], cursor: Cursor | None, limit: int,

@@ -54,6 +54,8 @@ class SearchMessages(ListingSchema):
         if isinstance(values, dict):
             refused = {name: UNSUPPORTED[name] for name in UNSUPPORTED
                        if values.get(name) not in (None, "")}
+            refused.update({name: UNSUPPORTED["or"] for name in values
+                            if name.startswith(("or[", "or."))})  # or[query]=... forms
             if str(values.get("threadCounters", "")).strip().lower() in ("true", "1", "yes",
                                                                           "on", "y"):
                 refused["threadCounters"] = "thread counters are not supported"

@@ -153,6 +153,7 @@ def test_one_word_paging_reads_one_page_and_counts(account, put, find, stream) -
 
 def test_unsupported_and_bad_parameters_are_refused(api, account, find) -> None:
     for query in ("q=from:alice", "includeHeaders=List-ID", "threadCounters=true",
+                  "or%5Bquery%5D=x", "or.from=alice",
                   "minSize=-1", "datestart=yesterday", "mailbox=nothex"):
         reply = api.get(f"/users/{account.id}/search?{query}")
         assert reply.status == 400 and reply["code"] == "InputValidationError", (query, reply)

@@ -17,11 +17,13 @@ def test_words_in_subject_body_and_addresses_are_found_folded(put, find, stream)
     assert subjects(find(query="degrees")) == ["Crème brûlée recipe"]
     assert subjects(find(query="uber CAFÉ")) == ["Meeting notes"]
     assert subjects(find(query="zoe")) == ["Meeting notes"]
+    assert len(find(query="mailuser")["results"]) == 3  # the To address
     assert subjects(find(query="partner.test")) == ["Meeting notes"]
     assert sorted(subjects(find(query="sender"))) == ["Crème brûlée recipe", "Meeting notes",
                                                      "Unrelated"]
     none = find(query="absent")
     assert (none["total"], none["results"], none["nextCursor"]) == (0, [], False)
+    assert find(query="?! --")["total"] == 0  # no word in it: nothing, not everything
 
 
 def test_all_words_must_match_and_phrases_and_exclusions_work(put, find, stream) -> None:
@@ -130,6 +132,18 @@ def test_filters_and_paging_work_together_in_both_directions(api, account, put, 
     assert find(subject="REPORT 0", unseen="true")["total"] == 6
     assert find(**{"from": "SENDER@example"})["total"] == 13
     assert find(to="nobody@")["total"] == 0
+
+    composed = api.post(account.messages(), {
+        "from": {"address": "sender@example.com"}, "to": [{"address": "mailuser@example.com"}],
+        "subject": "report with file", "text": "quarterly", "date": 1700000000000 + 5 * 86400000,
+        "attachments": [{"filename": "q.txt", "content": "aGVsbG8="}]})
+    assert composed.status == 200, composed
+    stream.pump()
+    with_file = find(query="quarterly", attachments="true")
+    assert (subjects(with_file), with_file["results"][0]["attachments"]) == (
+        ["report with file"], True)
+    assert find(attachments="true", datestart=1700000000000 + 6 * 86400000)["total"] == 0
+    assert find(query="quarterly", attachments="false")["total"] == 14
     crossed = find(query="quarterly", datestart=1700000000000 + 86400000,
                    dateend=1700000000000)
     assert (crossed["total"], crossed["results"]) == (0, [])

@@ -73,6 +73,8 @@ def search(user: str, criteria: Criteria, *, limit: int = 20, next_token: str | 
     cursor = (decode_cursor(scope, next_token, "next") if next_token else
               decode_cursor(scope, previous_token, "previous") if previous_token else None)
     plan = _Plan(user, criteria, _places(user, criteria))
+    if criteria.query and plan.parsed.empty:  # only punctuation: no word to find
+        return 0, Page([], False, False)
     if plan.simple:
         total, window = plan.term_page(cursor, limit)
     else:

@@ -142,11 +142,10 @@ class _Plan:
                 and (self.low is None or candidate.sort >= self.low)
                 and (self.high is None or candidate.sort <= self.high))
 
-    def _postings(self, term: str, **bounds: Any) -> Iterable[PostingItem]:
-        low, high = bounds.get("low", self.low), bounds.get("high", self.high)
-        return index.postings(self.user, term, forward=bounds.get("forward", True), low=low,
-                              high=high, filter_condition=self.posting_filter(),
-                              limit=bounds.get("limit"))
+    def _postings(self, term: str, *, low: str | None, high: str | None, forward: bool = True,
+                  limit: int | None = None) -> Iterable[PostingItem]:
+        return index.postings(self.user, term, forward=forward, low=low, high=high,
+                              filter_condition=self.posting_filter(), limit=limit)
 
     # ------------------------------------------------------------------------ plans
     def term_page(self, cursor: Cursor | None, limit: int) -> tuple[int, list[Candidate]]:
@@ -176,7 +175,8 @@ class _Plan:
         if parsed.words:
             found: dict[str, Candidate] | None = None
             for term in sorted(parsed.words, key=len, reverse=True):  # longer: fewer
-                postings = {p.sort: _candidate(p) for p in self._postings(term)
+                postings = {p.sort: _candidate(p)
+                            for p in self._postings(term, low=self.low, high=self.high)
                             if found is None or p.sort in found}
                 found = postings if found is None else {s: found[s] for s in postings}
                 if not found:

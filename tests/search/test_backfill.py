@@ -73,3 +73,13 @@ def test_rebuild_restores_lost_postings_of_every_account(app, api, make_user, ac
     result = invoke(scheduled_jobs(app)["reindex_search"], {"all": True, "rebuild": True})
     assert result["tasksDone"] == 1 and result["messages"] >= 4  # 2 messages + 2 docs
     assert _total(api, account.id, "tulip") == _total(api, other_id, "tulip") == 1
+
+
+def test_the_command_queues_or_runs_a_backfill(api, account, put, capsys) -> None:
+    put("cli", "heron")
+    assert backfill.main(["--user", account.id, "--queue-only"]) == 0
+    assert [t.id for t in TaskItem.query(SEARCH_BACKFILL)] == [account.id]
+    assert _total(api, account.id, "heron") == 0
+    assert backfill.main(["--user", account.id]) == 0
+    assert "reindexed 2 messages" in capsys.readouterr().out  # the message, then its doc
+    assert (_total(api, account.id, "heron"), list(TaskItem.query(SEARCH_BACKFILL))) == (1, [])

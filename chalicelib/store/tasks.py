@@ -10,6 +10,7 @@ PURGE_USER = "purge-user"
 PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are removed
 # data: {start, end} (epoch ms of deletion), `after` (the last archived id done)
 RESTORE_ARCHIVED = "restore-archived"
+SEARCH_BACKFILL = "search-backfill"  # id: a user id or "*"; data: where it stands
 
 
 class TaskItem(Model):

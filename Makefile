@@ -4,11 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8080
 
-.PHONY: install run job sent test fuzz bench bench-local clean
+.PHONY: install run job reindex sent test fuzz bench bench-local clean
+comma := ,
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -20,7 +21,14 @@ run: install
 # Run one scheduled job of app.py now against the running `make run` stack:
 # make job NAME=expire_messages (purge_deleted_mailboxes, purge_deleted_users, sweep_mail_bucket)
 job: install
-	$(PY) -m devstack.jobs $(NAME) --port $(PORT)
+	$(PY) -m devstack.jobs $(NAME) --port $(PORT) $(if $(DETAIL),--detail '$(DETAIL)')
+
+# (Re)build the search index of the running `make run` stack: one account
+# (make reindex ACCOUNT=<user id>) or every account; REBUILD=1 rewrites every posting.
+# Deployed: python -m chalicelib.services.search.backfill [--user ID] [--rebuild].
+reindex: install
+	$(PY) -m devstack.jobs reindex_search --port $(PORT) --detail \
+		'{$(if $(ACCOUNT),"user": "$(ACCOUNT)","all": true)$(if $(REBUILD),$(comma) "rebuild": true)}'
 
 # What the running `make run` stack sent (moto's SES): one line a mail, or SENT_ARGS=--json
 sent: install

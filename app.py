@@ -13,7 +13,8 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, observability, streams
 from chalicelib.api import (addresses, archive, asps, auth, autoreply, filters, mailboxes,
-                            messages, openapi, out_of_scope, submit, twofa, updates, users)
+                            messages, openapi, out_of_scope, search, submit, twofa, updates,
+                            users)
 from chalicelib.api.http import request_id_of
 from chalicelib.api.routing import complete_routes
 from chalicelib.store.transact import API_BUDGET_S, BACKGROUND_BUDGET_S, budget
@@ -29,8 +30,8 @@ app = Chalice(app_name="wildduck-api")
 app.api.binary_types = []
 
 for blueprint in (users.bp, auth.bp, twofa.bp, asps.bp, addresses.bp, mailboxes.bp,
-                  messages.bp, archive.bp, filters.bp, autoreply.bp, submit.bp, updates.bp,
-                  out_of_scope.bp, openapi.bp):
+                  messages.bp, archive.bp, filters.bp, autoreply.bp, submit.bp, search.bp,
+                  updates.bp, out_of_scope.bp, openapi.bp):
     app.register_blueprint(blueprint)
 complete_routes(app)  # after every route: 405 for other methods, 404 for other paths
 
@@ -155,6 +156,30 @@ def ses_inbound(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return delivery.from_ses(event)
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+@background
+def reindex_search(event: Any) -> dict[str, int]:
+    """Work on queued search backfills (services/search/backfill.py). An event whose
+    `detail` is `{"user": <id>}` or `{"all": true}` (plus `"rebuild": true` to rewrite
+    every posting) queues one first: `make reindex`, or an on-demand invocation."""
+    from chalicelib.services.search import backfill
+    from chalicelib.store.transact import deadline
+    detail = event.to_dict().get("detail") or {}
+    if detail.get("user") or detail.get("all"):
+        backfill.request(detail.get("user"), rebuild=bool(detail.get("rebuild")))
+    # Stop in time to save the position: before the job's budget and before Lambda's
+    # own timeout (lambda_timeout), whichever comes first.
+    context = getattr(event, "context", None)
+    until = deadline()
+    if context is not None:
+        until = min(until, time.monotonic() + context.get_remaining_time_in_millis() / 1000)
+    report = backfill.run(until - 5)
+    logs.info("reindex-search", tasksDone=report.tasks_done, messages=report.messages,
+              retryLater=report.retry_later)
+    return {"tasksDone": report.tasks_done, "messages": report.messages,
+            "retryLater": report.retry_later}
+
+
 # The updates channel's push side (chalicelib/services/realtime): websockets, and the
 # journal table's stream feeding them. Chalice wants websocket handlers on the app
 # itself, not on a blueprint.
@@ -186,4 +211,15 @@ def journal_stream(event: Any) -> dict[str, Any]:
     that failed are reported for retry (partial batch response)."""
     from chalicelib.services.realtime import websockets  # noqa: F401 - registers its handler
     with logs.bound(job="journal-stream"):
+        return streams.dispatch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=streams.placeholder_arn("messages"), batch_size=100,
+                        starting_position="TRIM_HORIZON", name="messages_stream")
+def messages_stream(event: Any) -> dict[str, Any]:
+    """The search index follows the messages table (services/search/indexer.py); the
+    messages that could not be reindexed are reported for retry."""
+    from chalicelib.services.search import indexer
+    streams.register("messages", indexer.on_messages)
+    with logs.bound(job="search-index"):
         return streams.dispatch(event.to_dict())

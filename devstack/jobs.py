@@ -147,13 +147,14 @@ def scheduled_jobs(app: Any) -> dict[str, Job]:
             for source in app.event_sources if isinstance(source, ScheduledEventConfig)}
 
 
-def invoke(job: Job) -> Any:
-    """Call the job's handler with the event EventBridge would send."""
+def invoke(job: Job, detail: dict[str, Any] | None = None) -> Any:
+    """Call the job's handler with the event EventBridge would send (`detail`: what an
+    on-demand rule or invocation puts in it, for jobs that read it)."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
              "source": "aws.events", "account": "123456789012", "time": now,
              "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-             "resources": [f"arn:aws:events:local:rule/{job.name}"], "detail": {}}
+             "resources": [f"arn:aws:events:local:rule/{job.name}"], "detail": detail or {}}
     return job.handler(event, _Context(job.name))
 
 
@@ -198,7 +199,7 @@ def serve(period: float, stage: str = "local") -> int:
     return 0
 
 
-def run_now(name: str, api_port: int | None) -> int:
+def run_now(name: str, api_port: int | None, detail: dict[str, Any] | None = None) -> int:
     """Run one job against the running local stack and print what it returned."""
     state = read_state(api_port)
     os.environ.update(state["env"])
@@ -207,7 +208,7 @@ def run_now(name: str, api_port: int | None) -> int:
         print(f"unknown job {name!r}; jobs: {', '.join(jobs)}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    result = invoke(jobs[name])
+    result = invoke(jobs[name], detail)
     print(json.dumps({"job": name, "stack": state["api"], "result": result,
                       "seconds": round(time.monotonic() - started, 2)}), flush=True)
     return 0
@@ -236,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=None,
                         help="seconds between runs with --serve (default LOCAL_JOBS_PERIOD)")
     parser.add_argument("--stage", default="local")
+    parser.add_argument("--detail", type=json.loads, default=None,
+                        help="JSON for the event's detail (reindex_search: "
+                             "'{\"user\": \"<id>\"}' or '{\"all\": true}')")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.serve:
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         os._exit(code)  # a job cut short by the signal needs no tidy interpreter exit
     if not args.job:
         parser.error("name a job, or use --serve")
-    return run_now(args.job, args.port)
+    return run_now(args.job, args.port, args.detail)
 
 
 def period_from_env() -> float:

@@ -111,3 +111,33 @@ def drop_mailbox(mailbox: str) -> None:
     """Remove a preloaded mailbox's items from in-process moto at once."""
     from moto.dynamodb.models.dynamo_type import DynamoType
     _moto_table(MessageItem).items.pop(DynamoType({"S": mailbox}), None)
+
+
+def preload_index(user: str, mailbox: str) -> int:
+    """The search postings and docs the indexer would write for every message of a
+    mailbox (the same functions build them), put straight into in-process moto's
+    storage, as `preload_mailbox` does with the messages; returns the postings written."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from chalicelib.services.search.indexer import message_text
+    from chalicelib.services.search.text import terms_of
+    from chalicelib.store import search as index
+    table = _moto_table(index.PostingItem)
+    written = 0
+
+    def put(model: Any) -> None:
+        attrs = model.serialize()
+        table.items[DynamoType(attrs["key"])][DynamoType(attrs["sort"])] = Item(
+            DynamoType(attrs["key"]), DynamoType(attrs["sort"]), attrs)
+
+    with _bulk_load():
+        for item in MessageItem.query(mailbox):
+            terms = terms_of(message_text(item))
+            for term in terms:
+                put(index.PostingItem(index.posting_key(user, term), item.userDateKey,
+                                      mailbox=mailbox, uid=int(item.uid), size=int(item.size),
+                                      att=int(bool(item.hasAttachments)), thread=item.thread))
+            put(index.DocItem(index.doc_key(user), item.userDateKey, mailbox=mailbox,
+                              uid=int(item.uid), terms=terms))
+            written += len(terms)
+    return written

@@ -132,7 +132,7 @@ def main() -> int:
     else:
         shutdown.track(bridge)
         _status("ws", "ready", f"ws://127.0.0.1:{args.ws_port} (websocket bridge; "
-                               "journal stream pumped to the app's handlers)")
+                               "journal and messages streams pumped to the app's handlers)")
     _start_smtp(shutdown, args.smtp_port)
     jobs.write_state(args.port, endpoint, dict(os.environ))
     shutdown.cleanups.append(lambda: jobs.remove_state(args.port))

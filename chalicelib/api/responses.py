@@ -430,6 +430,11 @@ class FlaggedList(Paged):
     results: list[MessageSummary]
 
 
+class SearchResults(Paged):
+    query: str = Field(description="The query string searched for, empty without one")
+    results: list[MessageSummary]
+
+
 class Attachment(Closed):
     id: AttachmentId
     filename: str | None

@@ -5,6 +5,7 @@ creation from infra/, stage configuration and the HTTP edge work together.
 """
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 import pytest
@@ -44,3 +45,31 @@ def test_readme_flow_against_the_local_stack(stack):
     assert (missing.status_code, missing.json()["code"]) == (403, "InvalidToken")
     query = requests.get(f"{stack}/users?query=testuser&accessToken={TOKEN}", timeout=30)
     assert query.json()["results"][0]["id"] == user
+
+
+def test_an_uploaded_message_is_found_within_seconds_and_gone_after_deletion(stack):
+    """The search index as `make run` keeps it: the messages stream pumped from the
+    moto server into the app's indexer, nothing else started."""
+    user = call(stack, "POST", "/users", {"username": "searcher", "password": "secretpass"}
+                ).json()["id"]
+    boxes = call(stack, "GET", f"/users/{user}/mailboxes").json()["results"]
+    inbox = next(box["id"] for box in boxes if box["path"] == "INBOX")
+    raw = b"From: A <a@example.com>\r\nTo: searcher@example.com\r\nSubject: Kayak\r\n\r\nPaddle\r\n"
+    uploaded = requests.post(f"{stack}/users/{user}/mailboxes/{inbox}/messages", data=raw,
+                             headers={"X-Access-Token": TOKEN,
+                                      "Content-Type": "message/rfc822"}, timeout=30)
+    uid = uploaded.json()["message"]["id"]
+
+    def total() -> int:
+        return int(call(stack, "GET", f"/users/{user}/search?query=paddle").json()["total"])
+
+    def settles(expected: int) -> float:
+        started = time.monotonic()
+        while total() != expected:
+            assert time.monotonic() - started < 10, f"search total never reached {expected}"
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    print(f"found after {settles(1):.1f} s")
+    call(stack, "DELETE", f"/users/{user}/mailboxes/{inbox}/messages/{uid}")
+    print(f"gone after {settles(0):.1f} s")

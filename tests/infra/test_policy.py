@@ -124,8 +124,12 @@ def test_a_request_outside_the_stage_prefixes_is_refused(flow: dict[str, Any]) -
         Authorization("kms:Decrypt", flow["keyArn"], {"kms:EncryptionContext:purpose": "x"}),
         Authorization("kms:Decrypt", flow["keyArn"]),
         Authorization("ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/x"),
-        # the messages table's stream is not read by any function
-        Authorization("dynamodb:GetRecords", streams["wildduck-prod-messages"]),
+        # the messages table's, but an older stream of it
+        Authorization("dynamodb:GetRecords", streams["wildduck-prod-messages"].rsplit(
+            "/", 1)[0] + "/2020-01-01T00:00:00.000"),
+        # a table without a stream
+        Authorization("dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:123456789012:"
+                                             "table/wildduck-prod-search/stream/x"),
         # the journal's, but an older stream of it (disabled and enabled again)
         Authorization("dynamodb:GetRecords", streams["wildduck-prod-journal"].rsplit(
             "/", 1)[0] + "/2020-01-01T00:00:00.000"),

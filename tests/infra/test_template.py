@@ -47,7 +47,7 @@ def test_tables_bucket_and_key_survive_deletion_and_replacement() -> None:
     template = packaged_template("prod")
     stateful = {**_of_type(template, "AWS::DynamoDB::Table"),
                 **_of_type(template, "AWS::S3::Bucket"), **_of_type(template, "AWS::KMS::Key")}
-    assert len(stateful) == 16
+    assert len(stateful) == 17
     for name, resource in stateful.items():
         assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == \
             ("Retain", "Retain"), name
@@ -119,9 +119,10 @@ def test_every_function_has_logs_tracing_and_alarms() -> None:
     resources = template["Resources"]
     functions = _of_type(template, "AWS::Serverless::Function")
     scheduled = {"PurgeDeletedMailboxes", "ExpireMessages", "PurgeDeletedUsers",
-                 "SweepMailBucket", "ResetQuotas"}
+                 "SweepMailBucket", "ReindexSearch", "ResetQuotas"}
     assert set(functions) == {"APIHandler", "WebsocketConnect", "WebsocketMessage",
-                              "WebsocketDisconnect", "JournalStream", "SesInbound", *scheduled}
+                              "WebsocketDisconnect", "JournalStream", "MessagesStream",
+                              "SesInbound", *scheduled}
     for name, function in functions.items():
         props = function["Properties"]
         group = resources[f"{name}LogGroup"]["Properties"]
@@ -152,7 +153,7 @@ def test_the_api_has_access_logs_throttling_tracing_and_alarms() -> None:
     assert api["TracingEnabled"] is True
     assert {"Api5xxAlarm", "Api4xxAlarm", "ApiLatencyAlarm", "FailedInvocationsAlarm"} <= set(
         resources)
-    assert len([k for k in resources if k.endswith("TableThrottledAlarm")]) == 14
+    assert len([k for k in resources if k.endswith("TableThrottledAlarm")]) == 15
 
 
 def test_schedule_periods() -> None:
@@ -186,6 +187,18 @@ def test_the_journal_stream_reads_its_table_and_hands_failures_to_the_queue() ->
     assert list(_of_type(template, "AWS::SQS::Queue")) == ["FailedInvocations"]
 
 
+def test_the_search_indexer_reads_the_messages_stream_from_its_oldest_record() -> None:
+    resources = packaged_template("prod")["Resources"]
+    events = resources["MessagesStream"]["Properties"]["Events"]
+    (source,) = [event["Properties"] for event in events.values()
+                 if event["Type"] == "DynamoDB"]
+    assert source["Stream"] == {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}
+    assert source["StartingPosition"] == "TRIM_HORIZON"  # the day before a deploy too
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "MessagesStreamIteratorAgeAlarm" in resources
+    assert "ReindexSearch" in resources and "SearchTable" in resources
+
+
 def test_functions_post_to_the_stage_of_their_own_websocket_api() -> None:
     template = packaged_template("prod")
     stage = template["Resources"]["WebsocketAPIStage"]["Properties"]["StageName"]
@@ -198,8 +211,8 @@ def test_functions_post_to_the_stage_of_their_own_websocket_api() -> None:
 
 
 def test_stream_and_websocket_handlers_get_exactly_the_scoped_grants_they_need() -> None:
-    """The journal stream's handler and the websocket handlers: stream reads on the
-    journal's stream only, posts to connections of this stack's websocket API at its
+    """The stream handlers (journal, messages) and the websocket handlers: stream reads
+    on those two streams only, posts to connections of this stack's websocket API at its
     own stage only, failed batches to the stack's queue only; all from the stage policy,
     with no separate policy resource that could grant more."""
     template = packaged_template("prod")
@@ -213,7 +226,8 @@ def test_stream_and_websocket_handlers_get_exactly_the_scoped_grants_they_need()
         assert policy["PolicyDocument"] == stage_policy(template)
         by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
         assert by_sid["Streams"]["Action"] == STREAM_ACTIONS
-        assert by_sid["Streams"]["Resource"] == [{"Fn::GetAtt": ["JournalTable", "StreamArn"]}]
+        assert by_sid["Streams"]["Resource"] == [{"Fn::GetAtt": ["JournalTable", "StreamArn"]},
+                                                 {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}]
         assert by_sid["Websockets"]["Action"] == ["execute-api:ManageConnections"]
         assert by_sid["Websockets"]["Resource"] == [{"Fn::Sub": (
             "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"

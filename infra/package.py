@@ -145,7 +145,10 @@ def package(stage_name: str, region: str, out: Path, bytecode: bool = True) -> d
     template_path = out / "sam.json"
     template = harden(json.loads(template_path.read_text()), stage)
     _check_no_placeholders(template)
-    template_path.write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
+    # Compact: CloudFormation refuses templates over 1 MB, and every route adds a
+    # method per HTTP verb (its own and the 405 answers); indentation alone was a third
+    # of the size. `python -m json.tool` shows it indented.
+    template_path.write_text(json.dumps(template, sort_keys=True, separators=(",", ":")) + "\n")
     summary: dict[str, Any] = {"stage": stage.name, "region": region,
                                "template": str(template_path),
                                "resources": len(template["Resources"])}

@@ -10,9 +10,11 @@ second; sharding the item would lift that if ever needed. They are lookup items 
 """
 from __future__ import annotations
 
-from chalicelib.store import lookups
+from chalicelib.store import addresses, lookups
+from chalicelib.store.addresses import AddressItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.transact import Transaction
+from chalicelib.store.users import LIVE, UserItem
 
 USERS = "count#users"
 ADDRESSES = "count#addresses"
@@ -28,3 +30,20 @@ def value(counter: str) -> int:
     """The counter now (1 consistent GetItem); 0 before anything was counted."""
     found = lookups.resolve(counter)
     return max(0, int(found.count or 0)) if found is not None else 0
+
+
+def recount() -> dict[str, int]:
+    """Set both counters from the tables: live accounts (a COUNT Query of `byKind`) and
+    addresses, forwarded ones included (a COUNT Query of `byAddress`). For an
+    installation that held accounts before the counters existed; counts only, reads
+    no item. A creation or deletion while it runs can be missed: run it when none is
+    expected, and again if unsure."""
+    found = {USERS: UserItem.by_kind.count(LIVE),
+             ADDRESSES: AddressItem.by_address.count(addresses.KIND)}
+    for counter, count in found.items():
+        LookupItem(key=counter).update(actions=[LookupItem.count.set(count)])
+    return found
+
+
+if __name__ == "__main__":
+    print(recount())

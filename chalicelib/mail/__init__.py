@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from chalicelib.mail.compose import compose_message
     from chalicelib.mail.encrypt import encrypt_message, is_pgp_mime
     from chalicelib.mail.headers import with_header, without_headers
-    from chalicelib.mail.parse import Attachment, ParsedMessage, attachment_bytes, parse_message
+    from chalicelib.mail.parse import (Attachment, ParsedMessage, attachment_bytes, html_to_text,
+                                       parse_message)
     from chalicelib.mail.render import link_inline_images, text_to_html
     from chalicelib.mail.threads import normalize_subject, thread_key_candidates
 
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 _LAZY = {"autoreply_message": "autoreply", "compose_message": "compose",
          "encrypt_message": "encrypt", "is_pgp_mime": "encrypt", "with_header": "headers",
          "without_headers": "headers", "Attachment": "parse", "ParsedMessage": "parse",
-         "attachment_bytes": "parse", "parse_message": "parse", "link_inline_images": "render",
+         "attachment_bytes": "parse", "html_to_text": "parse", "parse_message": "parse",
+         "link_inline_images": "render",
          "text_to_html": "render",
          "normalize_subject": "threads", "thread_key_candidates": "threads"}
 
@@ -41,6 +43,7 @@ __all__ = [
     "attachment_bytes",
     "compose_message",
     "encrypt_message",
+    "html_to_text",
     "is_pgp_mime",
     "link_inline_images",
     "normalize_subject",

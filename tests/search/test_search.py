@@ -26,6 +26,15 @@ def test_words_in_subject_body_and_addresses_are_found_folded(put, find, stream)
     assert find(query="?! --")["total"] == 0  # no word in it: nothing, not everything
 
 
+def test_an_html_only_message_is_found_by_its_visible_text(api, account, find, stream) -> None:
+    reply = api.post(account.messages(), {"subject": "Newsletter",
+                                          "html": "<p>Quarterly <b>forecast</b></p>"})
+    assert reply.status == 200, reply
+    stream.pump()
+    assert subjects(find(query="forecast")) == ["Newsletter"]
+    assert find(query="quarterly forecast")["total"] == 1
+
+
 def test_all_words_must_match_and_phrases_and_exclusions_work(put, find, stream) -> None:
     put("one", "the quick brown fox")
     put("two", "brown quick the fox")

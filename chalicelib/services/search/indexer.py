@@ -21,7 +21,7 @@ import time
 import uuid
 from typing import Iterable
 
-from chalicelib import logs
+from chalicelib import logs, mail
 from chalicelib.clock import now_ms
 from chalicelib.services.messages import full_view, plain
 from chalicelib.services.search.text import searchable_text, terms_of
@@ -45,7 +45,9 @@ def message_text(item: MessageItem) -> str:
     fields = {"subject": item.subject, "from": plain(item.from_) if item.from_ else None,
               "to": view.extra.get("to") or plain(item.to or []),
               "cc": view.extra.get("cc") or plain(item.cc or [])}
-    return searchable_text(fields, view.text)
+    # An HTML-only message is found by its visible text, as its intro shows it.
+    body = view.text or " ".join(mail.html_to_text(part) for part in view.html)
+    return searchable_text(fields, body)
 
 
 def on_messages(changes: list[Change]) -> list[Change]:

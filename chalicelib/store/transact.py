@@ -45,6 +45,8 @@ MAX_DELAY_S = 0.5
 _TRANSIENT = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
               "RequestLimitExceeded", "InternalServerError"}
 
+# An operation that did not fail, or whose condition was false (mapped by its label).
+# Any other code (ValidationError, ItemCollectionSizeLimitExceeded) no retry can fix.
 _RACE_OR_NONE = {None, "None", "ConditionalCheckFailed"}
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",

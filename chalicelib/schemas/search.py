@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticUseDefault
 
 from chalicelib.errors import InputValidationError
 from chalicelib.schemas.messages import EpochMs, Order
@@ -25,7 +26,9 @@ UNSUPPORTED = {
 
 
 def _thread_id(value: Any) -> Any:
-    return str(value).strip().lower() if value not in (None, "") else None
+    if value in (None, ""):
+        raise PydanticUseDefault()  # empty: no thread condition (a None would reach the pattern)
+    return str(value).strip().lower()
 
 
 class SearchMessages(ListingSchema):

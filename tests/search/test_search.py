@@ -183,6 +183,8 @@ def test_unsupported_and_bad_parameters_are_refused(api, account, find) -> None:
     assert api.get(f"/users/{account.id}/search?mailbox={'a' * 24}").status == 404
     assert api.get(f"/users/{'b' * 24}/search?query=x").json["code"] == "UserNotFound"
     assert find(threadCounters="false")["total"] == 0
+    assert find(thread="")["total"] == 0  # an empty field is no condition (was a 500)
+    assert api.get(f"/users/{account.id}/search?thread=xyz").status == 400
 
 
 def test_an_account_with_over_100_mailboxes_still_skips_trash(account, put, find,

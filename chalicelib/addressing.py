@@ -88,7 +88,7 @@ def target_type(target: str) -> str | None:
             parts.port  # noqa: B018 - raises ValueError for a port out of range
         except ValueError:
             return None
-        if not parts.hostname or any(c.isspace() for c in target):
+        if not parts.hostname or any(ord(c) < 33 for c in target):  # no space or control
             return None
         return "relay" if scheme.startswith("smtp") else "http"
     return "mail" if is_valid_address(target) else None

@@ -8,19 +8,15 @@ kept as None: on update that clears it, on creation it is simply not set.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from chalicelib.addressing import target_type
-from chalicelib.validation import (AuditSchema, Bool, CsvList, Int, Line, ListingSchema,
+from chalicelib.schemas import metadata
+from chalicelib.validation import (AuditSchema, Bool, Int, Line, ListingSchema,
                                    ObjectId, Schema)
 
-MAX_TARGETS = 50
-MAX_METADATA_BYTES = 1024 * 1024
 QUERY_FIELDS = ("from", "to", "subject", "listId", "text", "ha", "size")
 ACTION_FIELDS = ("seen", "flag", "delete", "spam", "mailbox", "targets")
 
@@ -33,44 +29,15 @@ def _collapse(value: str) -> str:
     return re.sub(r"\s+", " ", value.strip())
 
 
-def _targets(value: list[str]) -> list[str]:
-    targets = list(dict.fromkeys(t.strip() for t in value if t.strip()))
-    if len(targets) > MAX_TARGETS:
-        raise PydanticCustomError("targets", f"must not have more than {MAX_TARGETS} targets")
-    for target in targets:
-        if len(target) > 1024 or target_type(target) is None:
-            raise PydanticCustomError(
-                "targets", 'Unknown target type "{target}": use an email address, an '
-                "smtp(s):// relay or an http(s):// URL", {"target": target[:100]})
-    return targets
-
-
-def _metadata(value: Any) -> Any:
-    """An object, or JSON text of one; kept as JSON text (at most 1 MB)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise PydanticCustomError("metaData", "must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise PydanticCustomError("metaData", "must be a JSON object")
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
-        raise PydanticCustomError("metaData", f"must be at most {MAX_METADATA_BYTES} bytes")
-    return text
-
-
 Match = Annotated[Annotated[Line, Field(max_length=255), AfterValidator(_collapse)] | None,
                   BeforeValidator(_empty_is_none)]
 MaybeBool = Annotated[Bool | None, BeforeValidator(_empty_is_none)]
 Size = Annotated[Annotated[Int, Field(ge=-(2**53), le=2**53)] | None,
                  BeforeValidator(_empty_is_none)]
-Targets = Annotated[Annotated[CsvList, AfterValidator(_targets)] | None,
-                    BeforeValidator(_empty_is_none)]
+# Targets and metadata are validated as on accounts and forwarded addresses.
+Targets = Annotated[metadata.Targets | None, BeforeValidator(_empty_is_none)]
 MailboxId = Annotated[ObjectId | None, BeforeValidator(_empty_is_none)]
-MetaData = Annotated[str | None, BeforeValidator(_metadata)]
+MetaData = Annotated[metadata.MetaData | None, BeforeValidator(_empty_is_none)]
 Name = Annotated[Annotated[Line, Field(max_length=255), AfterValidator(str.strip)] | None,
                  BeforeValidator(_empty_is_none)]
 

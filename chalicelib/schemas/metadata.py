@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
@@ -41,25 +40,21 @@ def _metadata(value: Any) -> str:
     return text
 
 
-_URL_SCHEMES = re.compile(r"^(smtps?|https?)$", re.IGNORECASE)
-
-
 def _target(value: Any) -> str:
+    """An address (stored as `addressing.display_address` spells it) or an smtp(s)/http(s)
+    URL, as `addressing.target_type` tells them apart."""
     if not isinstance(value, str) or not value.strip():
         raise PydanticCustomError("target", "must be an email address or an smtp(s)/http(s) URL")
     value = value.strip()
     if len(value) > MAX_TARGET_LENGTH:
         raise PydanticCustomError("target",
                                   f"must not be longer than {MAX_TARGET_LENGTH} characters")
-    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
-        parts = urlsplit(value)
-        if not _URL_SCHEMES.match(parts.scheme) or not parts.hostname or \
-                any(ord(ch) < 33 for ch in value):
-            raise PydanticCustomError("target", f'Unknown target type "{value}"')
-        return value
-    if not addressing.is_valid_address(value):
+    kind = addressing.target_type(value)
+    if kind is None and re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+        raise PydanticCustomError("target", f'Unknown target type "{value}"')
+    if kind is None:
         raise PydanticCustomError("target", "must be an email address or an smtp(s)/http(s) URL")
-    return addressing.display_address(value)
+    return addressing.display_address(value) if kind == "mail" else value
 
 
 def _targets(value: Any) -> list[str]:

@@ -21,6 +21,7 @@ from chalicelib.services import domain_aliases, users
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import INDEX_KEY_NAMES, KIND, AddressItem
+from chalicelib.store.base import set_or_remove
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.paging import Page, query_page
 from chalicelib.store.transact import Transaction, run
@@ -53,7 +54,8 @@ def for_user(user_id: str) -> list[AddressItem]:
     return sorted(address_store.list_for_user(user_id), key=lambda item: item.addrview)
 
 
-def _tags(tags: list[str] | None) -> tuple[list[str], list[str]]:
+def tag_fields(tags: list[str] | None) -> tuple[list[str], list[str]]:
+    """An address's `tags` as given and `tagsview` (lower case, what filters match)."""
     tags = tags or []
     return tags, [tag.lower() for tag in tags]
 
@@ -97,7 +99,7 @@ def _one_more(user: UserItem) -> tuple[list[Any], Any]:
 def create(params: CreateAddress) -> str:
     """Register an alias; it becomes main if asked, or if the account has none."""
     addrview = addressing.normalize_address(params.address)
-    tags, tagsview = _tags(params.tags)
+    tags, tagsview = tag_fields(params.tags)
 
     def build(tx: Transaction) -> str:
         user = users.get(params.user)
@@ -135,13 +137,9 @@ def update(params: UpdateAddress) -> None:
             actions.append(AddressItem.name.set(params.name) if params.name
                            else AddressItem.name.remove())
         if "tags" in given:
-            tags, tagsview = _tags(params.tags)
+            tags, tagsview = tag_fields(params.tags)
             actions += [AddressItem.tags.set(tags), AddressItem.tagsview.set(tagsview)]
-        for name in ("metaData", "internalData"):
-            if name in given:
-                value = getattr(params, name)
-                attribute = getattr(AddressItem, name)
-                actions.append(attribute.set(value) if value else attribute.remove())
+        actions += set_or_remove(AddressItem, ("metaData", "internalData"), params, given)
         make_main = bool(params.main) and not item.main
         if make_main:
             actions.append(AddressItem.main.set(True))

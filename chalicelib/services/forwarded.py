@@ -9,15 +9,17 @@ address listing and counts in its total. Delivery (other issues) reads `targets`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.errors import AddressExistsError, AddressNotFound, InputValidationError
 from chalicelib.ids import new_id
+from chalicelib.services.addresses import tag_fields
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import FORWARDED, AddressItem
+from chalicelib.store.base import set_or_remove
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.transact import Transaction, run
 
@@ -44,15 +46,12 @@ def _check_targets(targets: list[str], addrview: str) -> None:
             raise InputValidationError({"targets": f'Can not forward to self "{target}"'})
 
 
-def _tags(tags: list[str] | None) -> dict[str, Any]:
-    return {"tags": tags or [], "tagsview": [tag.lower() for tag in tags or []]}
-
-
 def create(params: CreateForwarded) -> str:
     _check_address(params.address, params.allowWildcard)
     addrview = addressing.normalize_address(params.address)
     targets = params.targets or []
     _check_targets(targets, addrview)
+    tags, tagsview = tag_fields(params.tags)
     address_id = new_id()
 
     def build(tx: Transaction) -> str:
@@ -63,7 +62,7 @@ def create(params: CreateForwarded) -> str:
                             addrview=addrview, name=params.name, targets=targets,
                             forwards=params.forwards or None, forwardedDisabled=False,
                             metaData=params.metaData, internalData=params.internalData,
-                            created=now_ms(), **_tags(params.tags)),
+                            created=now_ms(), tags=tags, tagsview=tagsview),
                 condition=AddressItem.id.does_not_exist())
         counters.add(tx, counters.ADDRESSES, 1)
         return address_id
@@ -86,16 +85,10 @@ def update(params: UpdateForwarded) -> None:
 
     def build(tx: Transaction) -> None:
         item = get(params.id)
-        actions: list[Any] = []
-        for name in _CLEARABLE:
-            if name in given:
-                value = getattr(params, name)
-                attribute = getattr(AddressItem, name)
-                actions.append(attribute.set(value) if value else attribute.remove())
+        actions = set_or_remove(AddressItem, _CLEARABLE, params, given)
         if "tags" in given:
-            tags = _tags(params.tags)
-            actions += [AddressItem.tags.set(tags["tags"]),
-                        AddressItem.tagsview.set(tags["tagsview"])]
+            tags, tagsview = tag_fields(params.tags)
+            actions += [AddressItem.tags.set(tags), AddressItem.tagsview.set(tagsview)]
         if "forwards" in given:
             actions.append(AddressItem.forwards.set(params.forwards or 0))
         if "forwardedDisabled" in given:

@@ -23,6 +23,7 @@ from chalicelib.services.mailbox_defaults import default_mailboxes
 from chalicelib.store import counters, journal, lookups
 from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.addresses import AddressItem
+from chalicelib.store.base import set_or_remove
 from chalicelib.store.authlog import AuthlogItem
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
@@ -328,11 +329,7 @@ def update(params: UpdateUser) -> None:
     for name in ("retention", "recipients", "forwards"):
         if name in given:
             actions.append(getattr(UserItem, name).set(getattr(params, name) or 0))
-    for name in _CLEARABLE_FIELDS:
-        if name in given:
-            value = getattr(params, name)
-            attribute = getattr(UserItem, name)
-            actions.append(attribute.set(value) if value else attribute.remove())
+    actions += set_or_remove(UserItem, _CLEARABLE_FIELDS, params, given)
     if "spamLevel" in given:
         actions.append(UserItem.spamLevel.set(
             DEFAULT_SPAM_LEVEL if params.spamLevel is None else params.spamLevel))

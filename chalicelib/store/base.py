@@ -7,7 +7,7 @@ before importing the app).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
@@ -36,3 +36,15 @@ def key_of(item: Model, names: list[str]) -> dict[str, Any]:
         attribute = attributes[name]
         key[attribute.attr_name] = {attribute.attr_type: attribute.serialize(getattr(item, name))}
     return key
+
+
+def set_or_remove(model: type[Model], names: Iterable[str], values: Any,
+                  given: set[str]) -> list[Any]:
+    """Update actions for the fields a request named: SET to the value it gave, REMOVE
+    when that value is empty (an empty value clears a field)."""
+    actions: list[Any] = []
+    for name in names:
+        if name in given:
+            value, attribute = getattr(values, name), getattr(model, name)
+            actions.append(attribute.set(value) if value else attribute.remove())
+    return actions

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,3 +158,13 @@ def call(base: str, method: str, path: str, body: Any = None,
     """One request on a new connection, as a client of the deployed API would make."""
     headers = {"X-Access-Token": token} if token else {}
     return requests.request(method, base + path, json=body, headers=headers, timeout=60)
+
+
+def new_user(base: str, prefix: str = "user") -> tuple[str, str]:
+    """A fresh account on the stack at `base`: its id and its INBOX's id."""
+    created = call(base, "POST", "/users", {"username": f"{prefix}{uuid.uuid4().hex[:12]}",
+                                            "password": "secretpass"})
+    assert created.status_code == 200, created.text
+    user = created.json()["id"]
+    boxes = call(base, "GET", f"/users/{user}/mailboxes").json()["results"]
+    return user, next(b["id"] for b in boxes if b["path"] == "INBOX")

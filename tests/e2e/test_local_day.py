@@ -26,7 +26,7 @@ import boto3
 import requests
 
 from bench.localstack import MB, drive, tree_rss
-from tests.e2e.stack import ROOT, StackProcess, call, running_stack
+from tests.e2e.stack import ROOT, StackProcess, call, new_user, running_stack
 
 REQUESTS = int(os.environ.get("LOCAL_DAY_REQUESTS", "500"))
 # What 500 mixed requests may add to the stack's resident memory (after the job
@@ -107,15 +107,6 @@ def _first_jobs_pass(stack: StackProcess, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def _user_with_inbox(base: str) -> tuple[str, str]:
-    created = call(base, "POST", "/users", {"username": f"day{time.time_ns()}",
-                                            "password": "secretpass"})
-    assert created.status_code == 200, created.text
-    user = created.json()["id"]
-    boxes = call(base, "GET", f"/users/{user}/mailboxes").json()["results"]
-    return user, next(b["id"] for b in boxes if b["path"] == "INBOX")
-
-
 def _state(stack: StackProcess) -> dict[str, Any]:
     from devstack.jobs import read_state
     return read_state(stack.port)
@@ -136,7 +127,7 @@ def _messages_of(stack: StackProcess, mailbox: str) -> int:
 def test_the_local_purge_job_empties_a_deleted_mailbox_with_flagged_mail():
     with running_stack({"PASSWORD_HASH_PROFILE": "fast", "LOCAL_JOBS_PERIOD": "2"}) as stack:
         base = stack.base
-        user, _ = _user_with_inbox(base)
+        user, _ = new_user(base, "day")
         box = call(base, "POST", f"/users/{user}/mailboxes", {"path": "Doomed"}).json()["id"]
         for n in range(3):
             stored = call(base, "POST", f"/users/{user}/mailboxes/{box}/messages",
@@ -171,7 +162,7 @@ def test_the_expiry_job_runs_by_command_and_a_second_ctrl_c_stops_at_once():
     with running_stack({"PASSWORD_HASH_PROFILE": "fast", "LOCAL_JOBS_PERIOD": "0"}) as stack:
         assert "[jobs   ] off" in stack.output()
         base = stack.base
-        user, inbox = _user_with_inbox(base)
+        user, inbox = new_user(base, "day")
         for n in range(2):
             assert call(base, "POST", f"/users/{user}/mailboxes/{inbox}/messages",
                         {"raw": RAW.format(n=n)}).status_code == 200

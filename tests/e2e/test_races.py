@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from tests.e2e.stack import call, local_stack
+from tests.e2e.stack import call, local_stack, new_user
 
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "20"))
 WORKERS = 64
@@ -64,15 +64,6 @@ def _server_failures(outcomes: list[Outcome]) -> list[str]:
             for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
 
 
-def _new_user(base: str) -> tuple[str, str]:
-    created = call(base, "POST", "/users", {"username": f"up{uuid.uuid4().hex[:12]}",
-                                            "password": "secretpass"})
-    assert created.status_code == 200, created.text
-    user = created.json()["id"]
-    boxes = call(base, "GET", f"/users/{user}/mailboxes").json()["results"]
-    return user, next(b["id"] for b in boxes if b["path"] == "INBOX")
-
-
 def test_128_parallel_connections_are_served(stack: str) -> None:
     """The API server's listen backlog and threads take a burst without resets."""
     with ThreadPoolExecutor(128) as wide:
@@ -98,7 +89,7 @@ def test_one_username_raced_by_many_creates_one_account(stack: str,
 def test_parallel_uploads_to_one_mailbox_all_succeed_exactly(stack: str,
                                                              pool: ThreadPoolExecutor) -> None:
     for round_no in range(ROUNDS):
-        user, inbox = _new_user(stack)
+        user, inbox = new_user(stack, "up")
         path = f"/users/{user}/mailboxes/{inbox}/messages"
         uploads = [("POST", path, {"raw": f"From: a@example.com\r\nSubject: {n}\r\n\r\n"
                                           f"body {n}{'.' * (n * 7 + round_no)}\r\n"})

@@ -1,6 +1,7 @@
 """Routes of addresses: the admin search, resolution, and a user's aliases."""
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
@@ -8,10 +9,9 @@ from chalice import Blueprint
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
-from chalicelib.config import settings
 from chalicelib.errors import MissingPrivileges
 from chalicelib.metadata import loaded
-from chalicelib.services import addresses, domain_aliases, forwarded, users
+from chalicelib.services import addresses, domain_aliases, forwarded, outbound, users
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.domain_aliases import DomainAliasItem
 
@@ -44,7 +44,7 @@ def search_addresses(params: SearchAddresses, ctx: RequestContext) -> dict[str, 
           summary="Find the user and address id an email address belongs to (or the "
                   "forwarded address it is)")
 def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, Any]:
-    found = addresses.resolve(params.address)
+    found = addresses.resolve(params.address, params.allowWildcard)
     if found.user == FORWARDED:
         return forwarded_details(forwarded.get(found.id), ctx.principal is None)
     return owner(found)
@@ -203,12 +203,13 @@ def owner(found: addresses.Owner) -> dict[str, Any]:
 
 
 def forwarded_details(item: AddressItem, operator: bool) -> dict[str, Any]:
-    """A forwarded address. Nothing is forwarded by this API yet, so `used` stays 0."""
+    """A forwarded address, with its live daily forward counter."""
+    counted = outbound.usage(item, "forwards", int(time.time()))
     result: dict[str, Any] = {
         "id": item.id, "name": item.name or "", "address": item.address,
         "targets": list(item.targets or []),
-        "limits": {"forwards": {"allowed": int(item.forwards or 0) or settings().max_forwards,
-                                "used": 0, "ttl": False}},
+        "limits": {"forwards": {"allowed": counted.allowed, "used": counted.used,
+                                "ttl": counted.ttl if counted.ttl is not None else False}},
         "autoreply": {"status": False}, "forwardedDisabled": bool(item.forwardedDisabled),
         "tags": list(item.tags or []), "created": iso(item.created)}
     if item.metaData:

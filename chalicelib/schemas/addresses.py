@@ -40,6 +40,7 @@ class SearchAddresses(ListingSchema):
 
 class ResolveAddress(Schema):
     address: Annotated[Address, BeforeValidator(_url_decoded)]
+    allowWildcard: Bool = False  # an unknown address may match a catch-all `*@domain`
 
 
 class UserAddresses(Schema):

@@ -241,30 +241,40 @@ class Owner:
     user: str
 
 
-def resolve(address: str) -> Owner:
+def resolve(address: str, wildcard: bool = False) -> Owner:
     """Who owns an address, from the lookup item alone (1 GetItem; 2 more when the
-    domain is an alias of another, `services/domain_aliases`).
+    domain is an alias of another, `services/domain_aliases`; with `wildcard`, 1 or 2
+    more when nothing matched exactly: a catch-all `*@domain`).
 
     `address` is the spelling the address was registered with (or the normalized one
     for lookups written before the spelling was kept). A forwarded address has the user
     `FORWARDED`.
     """
-    found = lookup(address)
+    found = lookup(address, wildcard)
     if found is None:
         raise AddressNotFound()
     return Owner(str(found.target), found.address or addressing.normalize_address(address),
                  found.user)
 
 
-def lookup(address: str) -> LookupItem | None:
+def lookup(address: str, wildcard: bool = False) -> LookupItem | None:
     """The lookup of an address, or of the same local part at the domain that the
-    address's domain is an alias of."""
+    address's domain is an alias of; with `wildcard`, then the catch-all of the domain
+    (or of the alias's target), as mail delivery resolves a recipient."""
     addrview = addressing.normalize_address(address)
     found = lookups.resolve(lookups.address_key(addrview))
     if found is not None:
         return found
     local, domain = addrview.rsplit("@", 1)
     target = domain_aliases.target_domain(domain)
-    if target is None:
+    if target is not None:
+        found = lookups.resolve(lookups.address_key(f"{local}@{target}"))
+        if found is not None:
+            return found
+    if not wildcard:
         return None
-    return lookups.resolve(lookups.address_key(f"{local}@{target}"))
+    for catch_all in dict.fromkeys(f"*@{name}" for name in (domain, target) if name):
+        found = lookups.resolve(lookups.address_key(catch_all))
+        if found is not None:
+            return found
+    return None

@@ -14,6 +14,12 @@ SMTP listener's queue id) is delivered to each recipient on its own:
 5. forward (`outbound.send(..., "forward", ...)`) and POST to http(s) targets, unless
    the message is spam; answer with the autoreply when its rules allow.
 
+A forwarded address (no account behind it) skips 2-4: its item (1 GetItem) says where
+the mail goes; it is passed on to its email targets against the address's own daily
+`forwards` limit (`outbound.forward_from_address`) and POSTed to its http(s) targets.
+Suspended (`forwardedDisabled`) is refused like a disabled mailbox, a used-up limit
+with a temporary 450 as WildDuck's MX does, spam is accepted and not passed on.
+
 Every side effect is keyed by (delivery id, recipient): a retried delivery finds the
 message already stored (the claim), the forward and the autoreply already sent
 (outbound's dedupe key), so the same mail delivered three times, or a run killed half
@@ -29,18 +35,21 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from chalicelib import logs, mail
+from chalicelib import addressing, logs, mail
 from chalicelib.addressing import normalize_address
 from chalicelib.errors import (AddressNotFound, Conflict, DomainError, NoSuchMailbox,
-                               OverQuotaError, SendingUnavailable, UserNotFound)
+                               OverQuotaError, SendingLimitReached, SendingUnavailable,
+                               UserDisabled, UserNotFound)
 from chalicelib.services import addresses, idempotency, messages, outbound, users, webhooks
 from chalicelib.services.autoreply import from_item as autoreply_of
 from chalicelib.services.filter_match import (Actions, MailFacts, autoreply_allowed,
                                               matches, merge)
 from chalicelib.services.idempotency import Claim
 from chalicelib.services.messages import NewMessage
+from chalicelib.store import addresses as address_store
 from chalicelib.store import filters as filter_store
 from chalicelib.store import blobs, keys
+from chalicelib.store.addresses import FORWARDED
 from chalicelib.store import mailboxes as mailbox_store
 from chalicelib.store.filters import FilterItem
 
@@ -54,7 +63,8 @@ class Outcome:
     """What happened to one recipient, with the answer an SMTP server would give."""
 
     recipient: str
-    status: str  # stored, duplicate, dropped, unknown, disabled, overquota
+    status: str  # stored, duplicate, dropped, forwarded, spam, unknown, disabled,
+    #              overquota, ratelimited
     code: int
     message: str
     user: str | None = None
@@ -75,6 +85,9 @@ def _answer(recipient: str, status: str, **fields: Any) -> Outcome:
         "stored": (250, "2.0.0 Stored"),
         "duplicate": (250, "2.0.0 Already stored"),
         "dropped": (250, "2.0.0 Dropped by filter"),
+        "forwarded": (250, "2.0.0 Forwarded"),
+        "spam": (250, "2.0.0 Not forwarded: spam"),
+        "ratelimited": (450, "4.2.1 Forwarding limit reached, try again later"),
         "unknown": (550, "5.1.1 No such user here"),
         "disabled": (550, "5.2.1 Mailbox disabled"),
         "overquota": (552, "5.2.2 Mailbox full"),
@@ -110,7 +123,7 @@ def deliver(raw: bytes, sender: str | None, recipients: Sequence[str],
 def recipient_known(address: str) -> bool:
     """Whether an address belongs to an account (the SMTP listener's RCPT check)."""
     try:
-        addresses.resolve(address)
+        addresses.resolve(address, wildcard=True)
     except (AddressNotFound, ValueError):
         return False
     return True
@@ -120,9 +133,11 @@ def _deliver_one(raw: bytes, parsed: Any, facts: MailFacts, sender: str | None,
                  recipient: str, delivery_id: str, spam: bool,
                  transient: list[Exception]) -> Outcome:
     try:
-        owner = addresses.resolve(recipient)
+        owner = addresses.resolve(recipient, wildcard=True)
     except (AddressNotFound, ValueError):
         return _answer(recipient, "unknown")
+    if owner.user == FORWARDED:
+        return _pass_on(raw, owner, recipient, delivery_id, spam)
     filters, account = filter_store.partition(owner.user)
     try:
         user = users.get(owner.user)
@@ -143,6 +158,38 @@ def _deliver_one(raw: bytes, parsed: Any, facts: MailFacts, sender: str | None,
         _forward(raw, user.id, owner.address, actions, scope, transient)
     _autoreply(user, owner.address, sender, parsed, account, actions, scope, transient)
     return outcome
+
+
+def _pass_on(raw: bytes, owner: addresses.Owner, recipient: str, delivery_id: str,
+             spam: bool) -> Outcome:
+    """Mail to a forwarded address: to its targets, or an answer saying why not."""
+    item = address_store.get(FORWARDED, owner.id)
+    if item is None:
+        return _answer(recipient, "unknown")
+    if item.forwardedDisabled:
+        return _answer(recipient, "disabled")
+    if spam:
+        return _answer(recipient, "spam")
+    targets = [{"type": addressing.target_type(value), "value": value}
+               for value in item.targets or []]
+    mail_targets = [t["value"] for t in targets if t["type"] == "mail"]
+    scope = f"{delivery_id}\0{normalize_address(recipient)}"
+    if mail_targets:
+        try:
+            outbound.forward_from_address(item.id, raw, owner.address, mail_targets,
+                                          f"{scope}\0forward")
+        except SendingLimitReached:
+            return _answer(recipient, "ratelimited")
+        except AddressNotFound:  # deleted since the read
+            return _answer(recipient, "unknown")
+        except UserDisabled:  # suspended since the read
+            return _answer(recipient, "disabled")
+        except _TRANSIENT:
+            raise  # deliver() keeps it: the whole delivery is retried
+        except DomainError as error:
+            logs.warning("forward not sent", address=item.id, code=error.code)
+    _other_targets(FORWARDED, targets, raw)
+    return _answer(recipient, "forwarded")
 
 
 def _claim(user_id: str, scope: str) -> Claim:
@@ -206,11 +253,16 @@ def _forward(raw: bytes, user_id: str, address: str, actions: Actions, scope: st
             transient.append(error)
         except DomainError as error:
             logs.warning("forward not sent", user=user_id, code=error.code)
-    for target in actions.targets:
+    _other_targets(user_id, actions.targets, raw)
+
+
+def _other_targets(owner: str, targets: list[dict[str, str]], raw: bytes) -> None:
+    """POST to http(s) targets; relay targets are skipped (SES chooses the MX)."""
+    for target in targets:
         if target.get("type") == "relay":
-            logs.warning("relay target skipped (SES chooses the MX)", user=user_id)
+            logs.warning("relay target skipped (SES chooses the MX)", user=owner)
         elif target.get("type") == "http":
-            _post(user_id, target["value"], raw)
+            _post(owner, target["value"], raw)
 
 
 def _post(user_id: str, url: str, raw: bytes) -> None:

@@ -12,7 +12,9 @@ things no caller should do by itself:
   until the window closes). The counters live on the user item (`recipientsSent`,
   `recipientsReset`, ...), so `GET /users/{user}` reports them without another read,
   and they change in the same transaction as the send's record: a refused or
-  duplicate send never counts, two concurrent sends never lose a count.
+  duplicate send never counts, two concurrent sends never lose a count. Mail to a
+  forwarded address (`forward_from_address`) belongs to no account: it counts against
+  that address's own `forwards` limit, on the address item, the same way.
 - **Once per `dedupe_key`.** The first call records the send (`keys` item
   `send#<sha256(user, key)>`, state `pending` with a lease) together with the counter;
   after SES accepts it the record turns `sent` with SES's message id. A later call
@@ -47,10 +49,11 @@ from pynamodb.expressions.operand import Path
 
 from chalicelib.addressing import normalize_address
 from chalicelib.config import settings
-from chalicelib.errors import (Conflict, InputValidationError, MessageRejected,
-                               SendingLimitReached, SendingUnavailable, UserDisabled,
-                               UserNotFound)
+from chalicelib.errors import (AddressNotFound, Conflict, InputValidationError,
+                               MessageRejected, SendingLimitReached, SendingUnavailable,
+                               UserDisabled, UserNotFound)
 from chalicelib.store import keys, transact
+from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.keys import KeyItem
 from chalicelib.store.transact import Transaction
 from chalicelib.store.users import UserItem
@@ -83,14 +86,30 @@ class LimitUsage:
 
 @dataclass(frozen=True)
 class _Counter:
-    name: str  # the user's limit attribute: recipients / forwards
+    name: str  # the holder's limit attribute: recipients / forwards
     sent: NumberAttribute
     reset: NumberAttribute
 
 
-_COUNTERS: dict[str, _Counter] = {
+Holder = UserItem | AddressItem  # an account, or a forwarded address
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """Whose limits a send counts against, and how that holder is checked."""
+
+    item: Holder  # its key only: the counter updates are addressed to it
+    scope: str  # names it in dedupe digests and send records
+    exists: Any  # the condition "it still exists", on every counter update
+    counters: dict[str, _Counter]  # purpose -> counter; a purpose not here is not counted
+
+
+_ACCOUNT_COUNTERS = {
     "submit": _Counter("recipients", UserItem.recipientsSent, UserItem.recipientsReset),
     "forward": _Counter("forwards", UserItem.forwardsSent, UserItem.forwardsReset),
+}
+_FORWARDED_COUNTERS = {
+    "forward": _Counter("forwards", AddressItem.forwardsSent, AddressItem.forwardsReset),
 }
 
 
@@ -102,27 +121,46 @@ def send(user_id: str, raw: bytes, envelope_from: str, recipients: Sequence[str]
     MessageRejected (nothing sent nor counted), SendingUnavailable (retry with the same
     key), Conflict (a call with this key is sending right now: retry later).
     """
+    if purpose not in ("submit", "forward", "autoreply"):
+        raise ValueError(f"unknown purpose {purpose!r}")
+    sender = _Sender(UserItem(id=user_id), user_id, UserItem.kind.exists(), _ACCOUNT_COUNTERS)
+    return _send(sender, raw, envelope_from, recipients, purpose, dedupe_key)
+
+
+def forward_from_address(address_id: str, raw: bytes, envelope_from: str,
+                         recipients: Sequence[str], dedupe_key: str) -> Sent:
+    """Pass mail to a forwarded address on to its email targets, once per
+    (address, `dedupe_key`), counted against the address's own daily `forwards` limit.
+
+    Raises AddressNotFound, UserDisabled (forwarding suspended), and what `send` raises.
+    """
+    sender = _Sender(AddressItem(user=FORWARDED, id=address_id), f"{FORWARDED}/{address_id}",
+                     AddressItem.addrview.exists(), _FORWARDED_COUNTERS)
+    return _send(sender, raw, envelope_from, recipients, "forward", dedupe_key)
+
+
+def usage(holder: Holder, limit: Literal["recipients", "forwards"], now: int) -> LimitUsage:
+    """What `GET /users/{user}` (or a forwarded address) reports for one limit."""
+    counters = _FORWARDED_COUNTERS if isinstance(holder, AddressItem) else _ACCOUNT_COUNTERS
+    counter = next(c for c in counters.values() if c.name == limit)
+    reset = getattr(holder, counter.reset.attr_name)
+    live = bool(reset) and reset > now
+    return LimitUsage(allowed=_allowed(holder, counter),
+                      used=int(getattr(holder, counter.sent.attr_name) or 0) if live else 0,
+                      ttl=int(reset - now) if live else None)
+
+
+def _send(sender: _Sender, raw: bytes, envelope_from: str, recipients: Sequence[str],
+          purpose: Purpose, dedupe_key: str) -> Sent:
     targets = _unique(recipients)
     if not targets:
         raise InputValidationError({"recipients": "At least one recipient is required"})
-    if purpose not in ("submit", "forward", "autoreply"):
-        raise ValueError(f"unknown purpose {purpose!r}")
-    digest = hashlib.sha256(f"{user_id}\0{dedupe_key}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{sender.scope}\0{dedupe_key}".encode()).hexdigest()
     key = keys.outbound_key(digest)
-    outcome = transact.run(lambda tx: _reserve(tx, key, user_id, targets, purpose))
+    outcome = transact.run(lambda tx: _reserve(tx, key, sender, targets, purpose))
     if isinstance(outcome, Sent):
         return outcome
-    return _deliver(key, user_id, raw, envelope_from, outcome)
-
-
-def usage(user: UserItem, limit: Literal["recipients", "forwards"], now: int) -> LimitUsage:
-    """What `GET /users/{user}` reports for one sending limit."""
-    counter = next(c for c in _COUNTERS.values() if c.name == limit)
-    reset = getattr(user, counter.reset.attr_name)
-    live = bool(reset) and reset > now
-    return LimitUsage(allowed=_allowed(user, counter),
-                      used=int(getattr(user, counter.sent.attr_name) or 0) if live else 0,
-                      ttl=int(reset - now) if live else None)
+    return _deliver(key, sender, raw, envelope_from, outcome)
 
 
 @dataclass(frozen=True)
@@ -133,15 +171,12 @@ class _Reserved:
     window: int | None  # the counter's window end it counted in
 
 
-def _reserve(tx: Transaction, key: str, user_id: str, targets: tuple[str, ...],
+def _reserve(tx: Transaction, key: str, sender: _Sender, targets: tuple[str, ...],
              purpose: Purpose) -> Sent | _Reserved:
     """One attempt: a duplicate's result, or the record (+ count) added to `tx`."""
     now = int(time.time())
-    record, user = keys.item_and_user(key, user_id)
-    if user is None or not user.kind:
-        raise UserNotFound()
-    if user.disabled or user.suspended:
-        raise UserDisabled()
+    record, holder = keys.item_and(key, sender.item)
+    _check(sender, holder)
     if record is not None and record.expires > now:
         data = _data(record)
         if data.get("state") == "sent":
@@ -153,8 +188,8 @@ def _reserve(tx: Transaction, key: str, user_id: str, targets: tuple[str, ...],
                   condition=KeyItem.data["lease"] == data.get("lease"), label="takeover")
         return _Reserved(tuple(data.get("recipients") or targets), purpose,
                          int(data.get("count") or 0), int(data.get("window") or 0) or None)
-    window = _count(tx, user, purpose, len(targets), now)
-    tx.save(KeyItem(key=key, user=user_id, expires=now + RECORD_TTL_S,
+    window = _count(tx, sender, holder, purpose, len(targets), now)
+    tx.save(KeyItem(key=key, user=sender.scope, expires=now + RECORD_TTL_S,
                     data={"state": "pending", "lease": now + LEASE_S, "purpose": purpose,
                           "recipients": list(targets), "count": len(targets),
                           "window": window or 0}),
@@ -162,40 +197,55 @@ def _reserve(tx: Transaction, key: str, user_id: str, targets: tuple[str, ...],
     return _Reserved(targets, purpose, len(targets), window)
 
 
-def _count(tx: Transaction, user: UserItem, purpose: Purpose, count: int,
+def _check(sender: _Sender, holder: Holder | None) -> None:
+    """The holder may send: an account that exists and is active, or a forwarded
+    address that exists and is not suspended."""
+    if isinstance(sender.item, AddressItem):
+        if holder is None:
+            raise AddressNotFound()
+        if holder.forwardedDisabled:
+            raise UserDisabled()
+        return
+    if holder is None or not holder.kind:
+        raise UserNotFound()
+    if holder.disabled or holder.suspended:
+        raise UserDisabled()
+
+
+def _count(tx: Transaction, sender: _Sender, holder: Holder, purpose: Purpose, count: int,
            now: int) -> int | None:
     """Add `count` to the purpose's counter (guarded by the window read, so a lost race
     is re-read by the next attempt); returns the window's end, None when uncounted."""
-    counter = _COUNTERS.get(purpose)
+    counter = sender.counters.get(purpose)
     if counter is None:
         return None
-    reset = getattr(user, counter.reset.attr_name)
-    allowed = _allowed(user, counter)
+    reset = getattr(holder, counter.reset.attr_name)
+    allowed = _allowed(holder, counter)
     same_window = (counter.reset == reset) if reset else (
         counter.reset.does_not_exist() | Path(counter.reset).is_type("NULL"))
     if reset and reset > now:
-        used = int(getattr(user, counter.sent.attr_name) or 0)
+        used = int(getattr(holder, counter.sent.attr_name) or 0)
         if allowed > 0 and used >= allowed:
             raise SendingLimitReached(counter.name, max(1, int(reset - now)))
-        condition = UserItem.kind.exists() & same_window
+        condition = sender.exists & same_window
         if allowed > 0:
             condition &= counter.sent < allowed
-        tx.update(UserItem(id=user.id), actions=[counter.sent.add(count)],
+        tx.update(sender.item, actions=[counter.sent.add(count)],
                   condition=condition, label="limit")
         return int(reset)
-    tx.update(UserItem(id=user.id),
+    tx.update(sender.item,
               actions=[counter.sent.set(count), counter.reset.set(now + WINDOW_S)],
-              condition=UserItem.kind.exists() & same_window, label="limit")
+              condition=sender.exists & same_window, label="limit")
     return now + WINDOW_S
 
 
-def _allowed(user: UserItem, counter: _Counter) -> int:
+def _allowed(holder: Holder, counter: _Counter) -> int:
     config = settings()
     default = config.max_recipients if counter.name == "recipients" else config.max_forwards
-    return int(getattr(user, counter.name) or 0) or default
+    return int(getattr(holder, counter.name) or 0) or default
 
 
-def _deliver(key: str, user_id: str, raw: bytes, envelope_from: str,
+def _deliver(key: str, sender: _Sender, raw: bytes, envelope_from: str,
              reserved: _Reserved) -> Sent:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -209,7 +259,7 @@ def _deliver(key: str, user_id: str, raw: bytes, envelope_from: str,
         if ids:  # some chunks left: never send those again
             _mark_sent(key, ids)
         elif rejected:
-            _release(key, user_id, reserved)
+            _release(key, sender, reserved)
         else:
             _unlease(key)
         if rejected:
@@ -233,15 +283,15 @@ def _mark_sent(key: str, ids: list[str]) -> None:
                      KeyItem.key.exists())
 
 
-def _release(key: str, user_id: str, reserved: _Reserved) -> None:
+def _release(key: str, sender: _Sender, reserved: _Reserved) -> None:
     """Nothing was sent: forget the record and give the count back (if its window is
     still the one it counted in; a new window started without it anyway)."""
-    counter = _COUNTERS.get(reserved.purpose)
+    counter = sender.counters.get(reserved.purpose)
 
     def build(tx: Transaction) -> None:
         tx.delete(KeyItem(key=key))
         if counter is not None and reserved.count and reserved.window:
-            tx.update(UserItem(id=user_id), actions=[counter.sent.add(-reserved.count)],
+            tx.update(sender.item, actions=[counter.sent.add(-reserved.count)],
                       condition=counter.reset == reserved.window, label="limit")
 
     try:

@@ -47,6 +47,9 @@ class AddressItem(Model):
     targets = ListAttribute(of=UnicodeAttribute, null=True)
     forwards = NumberAttribute(null=True)
     forwardedDisabled = BooleanAttribute(null=True)
+    # Its daily forward counter (services/outbound.py): forwards in the window, its end.
+    forwardsSent = NumberAttribute(null=True)
+    forwardsReset = NumberAttribute(null=True)
     metaData = UnicodeAttribute(null=True)  # compact JSON text of an object
     internalData = UnicodeAttribute(null=True)  # the same, shown to the operator only
     created = NumberAttribute()

@@ -19,7 +19,7 @@ item past it as absent because TTL deletion is lazy.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
@@ -30,6 +30,7 @@ from chalicelib.store.transact import Transaction
 from chalicelib.store.users import UserItem
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+M = TypeVar("M", bound=Model)
 
 
 class KeyItem(Model):
@@ -166,12 +167,22 @@ def token_and_user(digest: str, user_id: str) -> tuple[KeyItem | None, UserItem 
 
 def item_and_user(key: str, user_id: str) -> tuple[KeyItem | None, UserItem | None]:
     """A keys item and an account, in one consistent BatchGetItem (expired or not)."""
-    keys_table, users_table = KeyItem.Meta.table_name, UserItem.Meta.table_name
+    return item_and(key, UserItem(id=user_id))
+
+
+def item_and(key: str, other: M) -> tuple[KeyItem | None, M | None]:
+    """A keys item and the item of any table with `other`'s key, in one consistent
+    BatchGetItem (the keys item expired or not)."""
+    model = type(other)
+    other_key = {attr.attr_name: {attr.attr_type: attr.serialize(getattr(other, attr.attr_name))}
+                 for attr in (model._hash_key_attribute(), model._range_key_attribute())
+                 if attr is not None}
+    keys_table, other_table = KeyItem.Meta.table_name, model.Meta.table_name
     request: dict[str, Any] = {
         keys_table: {"Keys": [{"key": {"S": key}}], "ConsistentRead": True},
-        users_table: {"Keys": [{"id": {"S": user_id}}], "ConsistentRead": True},
+        other_table: {"Keys": [other_key], "ConsistentRead": True},
     }
-    found: dict[str, list[dict[str, Any]]] = {keys_table: [], users_table: []}
+    found: dict[str, list[dict[str, Any]]] = {keys_table: [], other_table: []}
     for _ in range(5):
         response = connection().client.batch_get_item(RequestItems=request)
         for table, items in response.get("Responses", {}).items():
@@ -179,6 +190,6 @@ def item_and_user(key: str, user_id: str) -> tuple[KeyItem | None, UserItem | No
         request = response.get("UnprocessedKeys") or {}
         if not request:
             break
-    token = KeyItem.from_raw_data(found[keys_table][0]) if found[keys_table] else None
-    user = UserItem.from_raw_data(found[users_table][0]) if found[users_table] else None
-    return token, user
+    record = KeyItem.from_raw_data(found[keys_table][0]) if found[keys_table] else None
+    item = model.from_raw_data(found[other_table][0]) if found[other_table] else None
+    return record, item

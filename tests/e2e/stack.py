@@ -63,12 +63,17 @@ class StackProcess:
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
     stop_seconds: float | None = None  # from SIGINT to exit, once stopped
+    drain: threading.Thread | None = None  # reads the output into `lines`
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def output(self) -> str:
+        """The output so far; all of it once the stack has exited (the reader may still
+        be behind the exit on a loaded machine)."""
+        if self.drain is not None and self.process.poll() is not None:
+            self.drain.join(timeout=5)
         return "".join(self.lines)
 
 
@@ -91,6 +96,7 @@ def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[StackProc
     process, lines = stack.process, stack.lines
     assert process.stdout is not None
     drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    stack.drain = drain
     drain.start()
     try:
         yield stack

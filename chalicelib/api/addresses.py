@@ -13,6 +13,7 @@ from chalicelib.errors import MissingPrivileges
 from chalicelib.metadata import loaded
 from chalicelib.services import addresses, domain_aliases, forwarded, outbound, users
 from chalicelib.store.addresses import FORWARDED, AddressItem
+from chalicelib.store.filters import as_dict
 from chalicelib.store.domain_aliases import DomainAliasItem
 
 if TYPE_CHECKING:
@@ -210,13 +211,26 @@ def forwarded_details(item: AddressItem, operator: bool) -> dict[str, Any]:
         "targets": list(item.targets or []),
         "limits": {"forwards": {"allowed": counted.allowed, "used": counted.used,
                                 "ttl": counted.ttl if counted.ttl is not None else False}},
-        "autoreply": {"status": False}, "forwardedDisabled": bool(item.forwardedDisabled),
+        "autoreply": _autoreply(item), "forwardedDisabled": bool(item.forwardedDisabled),
         "tags": list(item.tags or []), "created": iso(item.created)}
     if item.metaData:
         result["metaData"] = loaded(item.metaData)
     if operator and item.internalData:
         result["internalData"] = loaded(item.internalData)
     return result
+
+
+def _autoreply(item: AddressItem) -> dict[str, Any]:
+    """The fields that were set, as WildDuck shows them (`{status: false}` for none)."""
+    stored = as_dict(item.autoreply)
+    shown: dict[str, Any] = {"status": bool(stored.get("status"))}
+    for name in ("name", "subject", "text", "html"):
+        if name in stored:
+            shown[name] = str(stored[name] or "")
+    for name in ("start", "end"):
+        if name in stored:
+            shown[name] = iso(int(stored[name])) if stored[name] else False
+    return shown
 
 
 def domain_alias(item: DomainAliasItem) -> dict[str, Any]:

@@ -291,7 +291,15 @@ class ForwardLimits(Closed):
 
 
 class AutoreplyStatus(Closed):
+    """A forwarded address's autoreply: `{status: false}` until one is set."""
+
     status: bool
+    name: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    start: Timestamp | Literal[False] | None = None
+    end: Timestamp | Literal[False] | None = None
 
 
 class ForwardedAddress(Answer):

@@ -6,7 +6,10 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from chalicelib.schemas.addresses import _url_decoded
+from chalicelib.schemas.autoreply import Body, Subject
+from chalicelib.schemas.autoreply import Name as ReplyName
 from chalicelib.schemas.common import Address, Tags
+from chalicelib.schemas.messages import Expires
 from chalicelib.schemas.metadata import MetaData, Targets
 from chalicelib.validation import AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema
 
@@ -15,12 +18,27 @@ Forwards = Annotated[Int, Field(ge=0, le=1_000_000)]
 Domain = Annotated[Line, Field(min_length=1, max_length=255)]
 
 
+class AddressAutoreply(Schema):
+    """A forwarded address's autoreply. `status` is on unless given (WildDuck's default
+    for this object); the other fields change only when given; `start`/`end` take a
+    date or false (no bound)."""
+
+    status: Bool = True
+    name: ReplyName | None = None
+    subject: Subject | None = None
+    text: Body | None = None
+    html: Body | None = None
+    start: Expires | None = None
+    end: Expires | None = None
+
+
 class CreateForwarded(AuditSchema):
     address: Address
     name: Name | None = None
     targets: Targets | None = None
     forwards: Forwards = 0
     allowWildcard: Bool = False
+    autoreply: AddressAutoreply | None = None
     tags: Tags | None = None
     metaData: MetaData | None = None
     internalData: MetaData | None = None
@@ -36,6 +54,7 @@ class UpdateForwarded(AuditSchema):
     name: Name | None = None
     targets: Targets | None = None
     forwards: Forwards | None = None
+    autoreply: AddressAutoreply | None = None
     tags: Tags | None = None
     metaData: MetaData | None = None
     internalData: MetaData | None = None

@@ -40,10 +40,27 @@ class Autoreply:
 
 
 def from_item(account: FilterItem | None) -> Autoreply:
-    values = store.as_dict(account.autoreply) if account is not None else {}
+    return from_map(account.autoreply if account is not None else None)
+
+
+def from_map(value: Any) -> Autoreply:
+    """The settings as stored (a map attribute, or None: off)."""
+    values = store.as_dict(value)
     return Autoreply(status=bool(values.get("status", False)),
                      **{k: str(values.get(k) or "") for k in ("name", "subject", "text", "html")},
                      **{k: int(values.get(k) or 0) for k in ("start", "end", "created")})
+
+
+def changes(given: Any, fields_set: set[str]) -> dict[str, Any]:
+    """What an update gives: the fields set and not null. Emptying `text` empties
+    `html` too unless that is given, and the other way round (WildDuck does so, so
+    no stale alternative is left behind)."""
+    found = {name: getattr(given, name) for name in FIELDS
+             if name in fields_set and getattr(given, name) is not None}
+    for one, other in (("text", "html"), ("html", "text")):
+        if found.get(one) == "" and other not in fields_set:
+            found[other] = ""
+    return found
 
 
 def get(user_id: str) -> Autoreply:
@@ -56,15 +73,13 @@ def get(user_id: str) -> Autoreply:
 def update(params: UpdateAutoreply) -> None:
     """Merge the given fields into the stored settings (one transaction, with the account
     proved live)."""
-    changes: dict[str, Any] = {name: getattr(params, name) for name in FIELDS
-                               if name in params.model_fields_set
-                               and getattr(params, name) is not None}
+    given = changes(params, params.model_fields_set)
 
     def build(tx: Transaction) -> None:
         _, account = store.partition(params.user)
         current = store.as_dict(account.autoreply) if account is not None else {}
         rev = int(account.rev) if account is not None and account.rev is not None else None
-        merged = {**current, **changes, "created": now_ms()}
+        merged = {**current, **given, "created": now_ms()}
         tx.check(UserItem, params.user, condition=UserItem.kind.exists(), label="user")
         # Guarded by `rev` (bumped here and by filter creation) so two partial updates
         # never lose each other's fields.

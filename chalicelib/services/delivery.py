@@ -16,7 +16,7 @@ SMTP listener's queue id) is delivered to each recipient on its own:
 
 A forwarded address (no account behind it) skips 2-4: its item (1 GetItem) says where
 the mail goes; it is passed on to its email targets against the address's own daily
-`forwards` limit (`outbound.forward_from_address`) and POSTed to its http(s) targets.
+`forwards` limit (`outbound.send_for_address`) and POSTed to its http(s) targets.
 Suspended (`forwardedDisabled`) is refused like a disabled mailbox, a used-up limit
 with a temporary 450 as WildDuck's MX does, spam is accepted and not passed on.
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from chalicelib import addressing, logs, mail
 from chalicelib.addressing import normalize_address
@@ -41,7 +41,9 @@ from chalicelib.errors import (AddressNotFound, Conflict, DomainError, NoSuchMai
                                OverQuotaError, SendingLimitReached, SendingUnavailable,
                                UserDisabled, UserNotFound)
 from chalicelib.services import addresses, idempotency, messages, outbound, users, webhooks
+from chalicelib.services.autoreply import Autoreply
 from chalicelib.services.autoreply import from_item as autoreply_of
+from chalicelib.services.autoreply import from_map as autoreply_from_map
 from chalicelib.services.filter_match import (Actions, MailFacts, autoreply_allowed,
                                               matches, merge)
 from chalicelib.services.idempotency import Claim
@@ -137,7 +139,7 @@ def _deliver_one(raw: bytes, parsed: Any, facts: MailFacts, sender: str | None,
     except (AddressNotFound, ValueError):
         return _answer(recipient, "unknown")
     if owner.user == FORWARDED:
-        return _pass_on(raw, owner, recipient, delivery_id, spam)
+        return _pass_on(raw, parsed, owner, sender, recipient, delivery_id, spam, transient)
     filters, account = filter_store.partition(owner.user)
     try:
         user = users.get(owner.user)
@@ -156,13 +158,19 @@ def _deliver_one(raw: bytes, parsed: Any, facts: MailFacts, sender: str | None,
         return _answer(recipient, "overquota", user=user.id)
     if not actions.spam:
         _forward(raw, user.id, owner.address, actions, scope, transient)
-    _autoreply(user, owner.address, sender, parsed, account, actions, scope, transient)
+    if not actions.spam:
+        _autoreply(user.id, autoreply_of(account), user.name or "", owner.address, sender,
+                   parsed, scope, transient,
+                   lambda reply, key: outbound.send(user.id, reply, owner.address,
+                                                    [str(sender)], "autoreply", key))
     return outcome
 
 
-def _pass_on(raw: bytes, owner: addresses.Owner, recipient: str, delivery_id: str,
-             spam: bool) -> Outcome:
-    """Mail to a forwarded address: to its targets, or an answer saying why not."""
+def _pass_on(raw: bytes, parsed: Any, owner: addresses.Owner, sender: str | None,
+             recipient: str, delivery_id: str, spam: bool,
+             transient: list[Exception]) -> Outcome:
+    """Mail to a forwarded address: to its targets (and its autoreply to the sender),
+    or an answer saying why not."""
     item = address_store.get(FORWARDED, owner.id)
     if item is None:
         return _answer(recipient, "unknown")
@@ -176,8 +184,8 @@ def _pass_on(raw: bytes, owner: addresses.Owner, recipient: str, delivery_id: st
     scope = f"{delivery_id}\0{normalize_address(recipient)}"
     if mail_targets:
         try:
-            outbound.forward_from_address(item.id, raw, owner.address, mail_targets,
-                                          f"{scope}\0forward")
+            outbound.send_for_address(item.id, raw, owner.address, mail_targets, "forward",
+                                      f"{scope}\0forward")
         except SendingLimitReached:
             return _answer(recipient, "ratelimited")
         except AddressNotFound:  # deleted since the read
@@ -189,6 +197,10 @@ def _pass_on(raw: bytes, owner: addresses.Owner, recipient: str, delivery_id: st
         except DomainError as error:
             logs.warning("forward not sent", address=item.id, code=error.code)
     _other_targets(FORWARDED, targets, raw)
+    _autoreply(f"{FORWARDED}/{item.id}", autoreply_from_map(item.autoreply), "", owner.address,
+               sender, parsed, scope, transient,
+               lambda reply, key: outbound.send_for_address(
+                   item.id, reply, owner.address, [str(sender)], "autoreply", key))
     return _answer(recipient, "forwarded")
 
 
@@ -274,30 +286,32 @@ def _post(user_id: str, url: str, raw: bytes) -> None:
     logs.info("http target posted", user=user_id, status=status)
 
 
-def _autoreply(user: Any, address: str, sender: str | None, parsed: Any,
-               account: FilterItem | None, actions: Actions, scope: str,
-               transient: list[Exception]) -> None:
-    settings = autoreply_of(account)
+def _autoreply(owner: str, settings: Autoreply, fallback_name: str, address: str,
+               sender: str | None, parsed: Any, scope: str, transient: list[Exception],
+               send: Callable[[bytes, str], Any]) -> None:
+    """Answer `sender` once per 4 hours per `owner` (an account, or a forwarded address)
+    when the settings are active and the mail is not automated; `send(reply, key)`
+    sends on the owner's behalf."""
     now = time.time()
-    if actions.spam or not settings.active(int(now * 1000)):
+    if not settings.active(int(now * 1000)):
         return
     if not sender or not autoreply_allowed(sender, address, parsed.headers):
         return
     digest = hashlib.sha256(normalize_address(sender).encode()).hexdigest()
-    if not keys.claim_window(keys.autoreply_key(user.id, digest), scope, int(now),
+    if not keys.claim_window(keys.autoreply_key(owner, digest), scope, int(now),
                              AUTOREPLY_INTERVAL_S):
         return  # answered within the last 4 hours
     reply = mail.autoreply_message(
-        sender=sender, recipient=address, name=settings.name or user.name or "",
+        sender=sender, recipient=address, name=settings.name or fallback_name,
         subject=settings.subject, text=settings.text, html=settings.html,
         original_subject=parsed.subject, message_id=parsed.message_id,
         references=list(parsed.references))
     try:
-        outbound.send(user.id, reply, address, [sender], "autoreply", f"{scope}\0autoreply")
+        send(reply, f"{scope}\0autoreply")
     except _TRANSIENT as error:
         transient.append(error)
     except DomainError as error:
-        logs.warning("autoreply not sent", user=user.id, code=error.code)
+        logs.warning("autoreply not sent", owner=owner, code=error.code)
 
 
 # --------------------------------------------------------------------------- SES

@@ -9,17 +9,19 @@ address listing and counts in its total. Delivery (other issues) reads `targets`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.errors import AddressExistsError, AddressNotFound, InputValidationError
 from chalicelib.ids import new_id
+from chalicelib.services import autoreply
 from chalicelib.services.addresses import tag_fields
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.base import set_or_remove
+from chalicelib.store.filters import as_dict
 from chalicelib.store.lookups import LookupItem
 from chalicelib.store.transact import Transaction, run
 
@@ -62,12 +64,24 @@ def create(params: CreateForwarded) -> str:
                             addrview=addrview, name=params.name, targets=targets,
                             forwards=params.forwards or None, forwardedDisabled=False,
                             metaData=params.metaData, internalData=params.internalData,
-                            created=now_ms(), tags=tags, tagsview=tagsview),
+                            created=now_ms(), tags=tags, tagsview=tagsview,
+                            autoreply=_autoreply(params, {})),
                 condition=AddressItem.id.does_not_exist())
         counters.add(tx, counters.ADDRESSES, 1)
         return address_id
 
     return run(build, errors={"address": AddressExistsError})
+
+
+def _autoreply(params: CreateForwarded | UpdateForwarded,
+               current: dict[str, Any]) -> dict[str, Any]:
+    """The stored autoreply after `params` (WildDuck: off unless an object is given;
+    its `status` defaults to on)."""
+    given = params.autoreply
+    if given is None:
+        return {**current, "status": bool(current.get("status"))}
+    changed = autoreply.changes(given, given.model_fields_set | {"status"})
+    return {**current, **changed, "created": now_ms()}
 
 
 def get(address_id: str) -> AddressItem:
@@ -91,6 +105,14 @@ def update(params: UpdateForwarded) -> None:
             actions += [AddressItem.tags.set(tags), AddressItem.tagsview.set(tagsview)]
         if "forwards" in given:
             actions.append(AddressItem.forwards.set(params.forwards or 0))
+        condition = AddressItem.addrview == item.addrview
+        if "autoreply" in given and params.autoreply is not None:
+            current = as_dict(item.autoreply)
+            actions.append(AddressItem.autoreply.set(_autoreply(params, current)))
+            # merged from this read: a concurrent partial update must not be lost
+            stamp = AddressItem.autoreply["created"]
+            condition &= (stamp == current["created"]) if current.get("created") else \
+                stamp.does_not_exist()
         if "forwardedDisabled" in given:
             actions.append(AddressItem.forwardedDisabled.set(bool(params.forwardedDisabled)))
         addrview = item.addrview
@@ -111,8 +133,7 @@ def update(params: UpdateForwarded) -> None:
             _check_targets(targets, addrview)
             actions.append(AddressItem.targets.set(targets))
         if actions:
-            tx.update(item, actions=actions,
-                      condition=AddressItem.addrview == item.addrview, label="item")
+            tx.update(item, actions=actions, condition=condition, label="item")
 
     run(build, errors={"address": AddressExistsError})
 

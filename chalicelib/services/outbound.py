@@ -13,7 +13,7 @@ things no caller should do by itself:
   `recipientsReset`, ...), so `GET /users/{user}` reports them without another read,
   and they change in the same transaction as the send's record: a refused or
   duplicate send never counts, two concurrent sends never lose a count. Mail to a
-  forwarded address (`forward_from_address`) belongs to no account: it counts against
+  forwarded address (`send_for_address`) belongs to no account: it counts against
   that address's own `forwards` limit, on the address item, the same way.
 - **Once per `dedupe_key`.** The first call records the send (`keys` item
   `send#<sha256(user, key)>`, state `pending` with a lease) together with the counter;
@@ -127,16 +127,18 @@ def send(user_id: str, raw: bytes, envelope_from: str, recipients: Sequence[str]
     return _send(sender, raw, envelope_from, recipients, purpose, dedupe_key)
 
 
-def forward_from_address(address_id: str, raw: bytes, envelope_from: str,
-                         recipients: Sequence[str], dedupe_key: str) -> Sent:
-    """Pass mail to a forwarded address on to its email targets, once per
-    (address, `dedupe_key`), counted against the address's own daily `forwards` limit.
+def send_for_address(address_id: str, raw: bytes, envelope_from: str,
+                     recipients: Sequence[str], purpose: Literal["forward", "autoreply"],
+                     dedupe_key: str) -> Sent:
+    """Send on behalf of a forwarded address (it has no account): mail passed on to its
+    targets counts against the address's own daily `forwards` limit, its autoreply
+    against nothing. Once per (address, `dedupe_key`).
 
     Raises AddressNotFound, UserDisabled (forwarding suspended), and what `send` raises.
     """
     sender = _Sender(AddressItem(user=FORWARDED, id=address_id), f"{FORWARDED}/{address_id}",
                      AddressItem.addrview.exists(), _FORWARDED_COUNTERS)
-    return _send(sender, raw, envelope_from, recipients, "forward", dedupe_key)
+    return _send(sender, raw, envelope_from, recipients, purpose, dedupe_key)
 
 
 def usage(holder: Holder, limit: Literal["recipients", "forwards"], now: int) -> LimitUsage:

@@ -6,8 +6,8 @@ before the purge removes the items.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (BooleanAttribute, ListAttribute, NumberAttribute,
-                                 UnicodeAttribute)
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, UnicodeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -50,6 +50,8 @@ class AddressItem(Model):
     # Its daily forward counter (services/outbound.py): forwards in the window, its end.
     forwardsSent = NumberAttribute(null=True)
     forwardsReset = NumberAttribute(null=True)
+    # Its autoreply (services/autoreply.Autoreply's fields), absent: off.
+    autoreply = MapAttribute(null=True)
     metaData = UnicodeAttribute(null=True)  # compact JSON text of an object
     internalData = UnicodeAttribute(null=True)  # the same, shown to the operator only
     created = NumberAttribute()

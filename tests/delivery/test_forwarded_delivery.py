@@ -105,12 +105,12 @@ def test_a_transient_send_failure_is_retried_and_completes(api, monkeypatch):
     from chalicelib.errors import SendingUnavailable
     address_id = forwarded(api, address="team@example.com", targets=["one@elsewhere.example"])
     event = ses_event(inbound(), ["team@example.com"])
-    real = outbound.forward_from_address
-    monkeypatch.setattr(outbound, "forward_from_address", lambda *a, **k: (
+    real = outbound.send_for_address
+    monkeypatch.setattr(outbound, "send_for_address", lambda *a, **k: (
         _ for _ in ()).throw(SendingUnavailable()))
     with pytest.raises(delivery.DeliveryIncomplete):
         delivery.from_ses(event)
-    monkeypatch.setattr(outbound, "forward_from_address", real)
+    monkeypatch.setattr(outbound, "send_for_address", real)
     assert statuses(delivery.from_ses(event))[0][0] == "forwarded"
     assert len(sent_mail()) == 1 and limits(api, address_id)["used"] == 1
 
@@ -128,3 +128,39 @@ def test_parallel_deliveries_never_pass_the_limit(api, serialized_aws):
     assert errors == []
     assert sorted(results).count("forwarded") == 5
     assert len(sent_mail()) == 5 and limits(api, address_id)["used"] == 5
+
+
+def test_the_address_autoreply_answers_the_sender_once(api):
+    import email
+    address_id = forwarded(api, address="team@example.com", targets=["one@elsewhere.example"],
+                           autoreply={"subject": "Away", "text": "Back soon", "name": "Team"})
+    shown = api.get(f"/addresses/forwarded/{address_id}")["autoreply"]
+    assert shown == {"status": True, "name": "Team", "subject": "Away", "text": "Back soon"}
+    for n in range(2):
+        delivery.from_ses(ses_event(inbound(subject=f"n{n}"), ["team@example.com"]))
+    forwards = [m for m in sent_mail() if "one@elsewhere.example" in m["destinations"]]
+    replies = [m for m in sent_mail() if m["destinations"] == ["jane@partner.example"]]
+    assert len(forwards) == 2 and len(replies) == 1  # once per sender in 4 hours
+    reply = email.message_from_string(replies[0]["raw"])
+    assert reply["Subject"] == "Auto: Away" and "team@example.com" in reply["From"]
+    assert limits(api, address_id)["used"] == 2  # autoreplies are not counted
+
+
+def test_an_autoreply_update_changes_only_what_it_gives(api):
+    address_id = forwarded(api, address="team@example.com", targets=["one@elsewhere.example"],
+                           autoreply={"subject": "Away", "text": "Back soon"})
+    assert api.put(f"/addresses/forwarded/{address_id}",
+                   {"autoreply": {"status": False}}).status == 200
+    shown = api.get(f"/addresses/forwarded/{address_id}")["autoreply"]
+    assert shown == {"status": False, "subject": "Away", "text": "Back soon"}
+    delivery.from_ses(ses_event(inbound(), ["team@example.com"]))
+    assert [m["destinations"] for m in sent_mail()] != [] and not any(
+        m["destinations"] == ["jane@partner.example"] for m in sent_mail())
+    assert api.put(f"/addresses/forwarded/{address_id}",
+                   {"autoreply": {"text": "", "end": "2001-01-01T00:00:00Z"}}).status == 200
+    shown = api.get(f"/addresses/forwarded/{address_id}")["autoreply"]
+    # status defaults to on with the object; emptying text empties html as well
+    assert shown["status"] is True and shown["text"] == "" and shown["html"] == ""
+    assert shown["end"].startswith("2001-01-01")
+    assert api.put(f"/addresses/forwarded/{address_id}",
+                   {"autoreply": {"subject": "x" * 2049}}).status == 400

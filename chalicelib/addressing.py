@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 from urllib.parse import urlsplit
 
 import idna
@@ -92,3 +93,62 @@ def target_type(target: str) -> str | None:
             return None
         return "relay" if scheme.startswith("smtp") else "http"
     return "mail" if is_valid_address(target) else None
+
+
+# ----------------------------------------------------------------- catch-all addresses
+# WildDuck's wildcard addresses, registered with `allowWildcard`: `*@domain` (anyone at
+# the domain), `*suffix@domain` and `prefix*@domain` (local parts ending or starting so;
+# the fixed part at most 32 characters) and `user@*` (that user at any domain). They
+# take mail for addresses nobody has; the longest fixed part wins.
+ANY_DOMAIN = "*"
+WILDCARD_PART_MAX = 32
+INVALID_WILDCARD = 'Invalid wildcard address, use "*@domain" or "user@*"'
+
+
+def is_user_at_any_domain(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    return bool(at) and domain == ANY_DOMAIN and re.fullmatch(r"\w+", local) is not None
+
+
+def address_view(address: str) -> str:
+    """`normalize_address`, also for the `user@*` form."""
+    if is_user_at_any_domain(address):
+        return address.lower()
+    return normalize_address(address)
+
+
+def wildcard_problem(address: str) -> str | None:
+    """Why `address` is not an allowed wildcard form (None: it is one, or has no `*`)."""
+    if "*" not in address:
+        return None
+    if address.count("*") != 1:
+        return INVALID_WILDCARD
+    if is_user_at_any_domain(address):
+        return None
+    local, _, domain = address.rpartition("@")
+    if local.startswith("*"):
+        fixed = local[1:]
+    elif local.endswith("*"):
+        fixed = local[:-1]
+    else:
+        return INVALID_WILDCARD
+    if len(fixed) > WILDCARD_PART_MAX or not is_valid_address(f"{fixed or 'x'}@{domain}"):
+        return INVALID_WILDCARD
+    return None
+
+
+def wildcard_match(addrview: str, patterns: Iterable[str]) -> str | None:
+    """The registered wildcard (normalized) that takes `addrview` at its own domain:
+    the one with the longest fixed part, or None."""
+    local, _, domain = addrview.rpartition("@")
+    best: str | None = None
+    for pattern in patterns:
+        wild, _, pattern_domain = pattern.rpartition("@")
+        if pattern_domain != domain:
+            continue
+        if (wild.startswith("*") and local.endswith(wild[1:])) or \
+                (wild.endswith("*") and local.startswith(wild[:-1])):
+            if best is None or (len(pattern), pattern) > (len(best), best):
+                best = pattern
+    return best
+

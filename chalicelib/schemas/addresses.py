@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from chalicelib.schemas.common import Address, Tags
+from chalicelib.schemas.common import Address, Tags, WildcardAddress
 from chalicelib.schemas.metadata import MetaData
 from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId, Schema
 
@@ -62,8 +62,9 @@ class AddressRef(Schema):
 
 class CreateAddress(Schema):
     user: ObjectId
-    address: Address
+    address: WildcardAddress
     main: Bool = False
+    allowWildcard: Bool = False  # `*@domain`, `*suffix@domain`, `prefix*@domain`, `user@*`
     name: Name | None = None
     tags: Tags | None = None
     metaData: MetaData | None = None

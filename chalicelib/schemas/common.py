@@ -71,6 +71,16 @@ def _language(value: Any) -> Any:
 
 Username = Annotated[str, BeforeValidator(_username)]
 Address = Annotated[str, BeforeValidator(_address)]
+
+
+def _address_or_any_domain(value: Any) -> Any:
+    if isinstance(value, str) and addressing.is_user_at_any_domain(value.strip()):
+        return value.strip()
+    return _address(value)
+
+
+# An address, or WildDuck's `user@*` (that user at any domain; needs allowWildcard).
+WildcardAddress = Annotated[str, BeforeValidator(_address_or_any_domain)]
 Password = Annotated[Annotated[Line, Field(max_length=256)] | None, BeforeValidator(_password)]
 Tags = Annotated[CsvList, AfterValidator(_tags)]
 Scopes = Annotated[CsvList, AfterValidator(_scopes)]

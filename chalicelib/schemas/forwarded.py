@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field
 from chalicelib.schemas.addresses import _url_decoded
 from chalicelib.schemas.autoreply import Body, Subject
 from chalicelib.schemas.autoreply import Name as ReplyName
-from chalicelib.schemas.common import Address, Tags
+from chalicelib.schemas.common import Tags, WildcardAddress
 from chalicelib.schemas.messages import Expires
 from chalicelib.schemas.metadata import MetaData, Targets
 from chalicelib.validation import AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema
@@ -33,7 +33,7 @@ class AddressAutoreply(Schema):
 
 
 class CreateForwarded(AuditSchema):
-    address: Address
+    address: WildcardAddress
     name: Name | None = None
     targets: Targets | None = None
     forwards: Forwards = 0
@@ -50,7 +50,7 @@ class ForwardedRef(AuditSchema):
 
 class UpdateForwarded(AuditSchema):
     id: ObjectId
-    address: Address | None = None  # a new address for it
+    address: WildcardAddress | None = None  # a new address for it
     name: Name | None = None
     targets: Targets | None = None
     forwards: Forwards | None = None

@@ -15,7 +15,8 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.cursors import Cursor, decode_cursor
-from chalicelib.errors import AddressExistsError, AddressNotFound, NotPermitted, TooMany
+from chalicelib.errors import (AddressExistsError, AddressNotFound, InputValidationError,
+                               NotPermitted, TooMany)
 from chalicelib.ids import new_id
 from chalicelib.services import domain_aliases, users
 from chalicelib.store import addresses as address_store
@@ -97,13 +98,16 @@ def _one_more(user: UserItem) -> tuple[list[Any], Any]:
 
 
 def create(params: CreateAddress) -> str:
-    """Register an alias; it becomes main if asked, or if the account has none."""
-    addrview = addressing.normalize_address(params.address)
+    """Register an alias; it becomes main if asked, or if the account has none (a
+    wildcard address never does)."""
+    check_wildcard(params.address, params.allowWildcard, params.main)
+    addrview = addressing.address_view(params.address)
+    is_wildcard = "*" in addrview
     tags, tagsview = tag_fields(params.tags)
 
     def build(tx: Transaction) -> str:
         user = users.get(params.user)
-        becomes_main = params.main or not user.address
+        becomes_main = params.main or (not user.address and not is_wildcard)
         address_id = new_id()
         tx.save(LookupItem(key=lookups.address_key(addrview), user=user.id, target=address_id,
                            address=params.address),
@@ -114,6 +118,8 @@ def create(params: CreateAddress) -> str:
                             internalData=params.internalData, created=now_ms()),
                 condition=AddressItem.id.does_not_exist())
         counters.add(tx, counters.ADDRESSES, 1)
+        if is_wildcard:
+            lookups.register_wildcard(tx, addrview, present=True)
         actions, condition = _one_more(user)
         if becomes_main:
             _switch_main(tx, user, params.address, _previous_mains(user.id), actions, condition)
@@ -172,6 +178,8 @@ def delete(user_id: str, address_id: str) -> None:
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist(),
                   label="lookup")
+        if "*" in item.addrview:
+            lookups.register_wildcard(tx, item.addrview, present=False)
         counters.add(tx, counters.ADDRESSES, -1)
         if user.addressCount is not None:
             tx.update(user, actions=[UserItem.addressCount.add(-1)],
@@ -244,7 +252,7 @@ class Owner:
 def resolve(address: str, wildcard: bool = False) -> Owner:
     """Who owns an address, from the lookup item alone (1 GetItem; 2 more when the
     domain is an alias of another, `services/domain_aliases`; with `wildcard`, 1 or 2
-    more when nothing matched exactly: a catch-all `*@domain`).
+    more when nothing matched exactly: a wildcard address, see `lookup`).
 
     `address` is the spelling the address was registered with (or the normalized one
     for lookups written before the spelling was kept). A forwarded address has the user
@@ -259,8 +267,9 @@ def resolve(address: str, wildcard: bool = False) -> Owner:
 
 def lookup(address: str, wildcard: bool = False) -> LookupItem | None:
     """The lookup of an address, or of the same local part at the domain that the
-    address's domain is an alias of; with `wildcard`, then the catch-all of the domain
-    (or of the alias's target), as mail delivery resolves a recipient."""
+    address's domain is an alias of; with `wildcard`, then the wildcard addresses of
+    the domain, of the alias's target and `local@*` (1 BatchGetItem of their lists, and
+    1 GetItem when one matches), as mail delivery resolves a recipient."""
     addrview = addressing.normalize_address(address)
     found = lookups.resolve(lookups.address_key(addrview))
     if found is not None:
@@ -273,8 +282,28 @@ def lookup(address: str, wildcard: bool = False) -> LookupItem | None:
             return found
     if not wildcard:
         return None
-    for catch_all in dict.fromkeys(f"*@{name}" for name in (domain, target) if name):
-        found = lookups.resolve(lookups.address_key(catch_all))
+    registered = lookups.wildcards([domain, *([target] if target else []),
+                                    addressing.ANY_DOMAIN])
+    candidates = [addressing.wildcard_match(f"{local}@{name}", registered.get(name, ()))
+                  for name in (domain, target) if name]
+    if f"{local}@*" in registered.get(addressing.ANY_DOMAIN, ()):
+        candidates.append(f"{local}@*")
+    for candidate in candidates:
+        found = lookups.resolve(lookups.address_key(candidate)) if candidate else None
         if found is not None:
             return found
     return None
+
+
+def check_wildcard(address: str, allowed: bool, main: bool = False) -> None:
+    """An address with `*` needs `allowWildcard`, one of the wildcard forms, and may
+    not be main (WildDuck's rules and texts)."""
+    if "*" not in address:
+        return
+    if not allowed:
+        raise InputValidationError({"address": "Address can not contain *"})
+    problem = addressing.wildcard_problem(address)
+    if problem:
+        raise InputValidationError({"address": problem})
+    if main:
+        raise InputValidationError({"main": "Main address can not contain *"})

@@ -16,7 +16,7 @@ from chalicelib.clock import now_ms
 from chalicelib.errors import AddressExistsError, AddressNotFound, InputValidationError
 from chalicelib.ids import new_id
 from chalicelib.services import autoreply
-from chalicelib.services.addresses import tag_fields
+from chalicelib.services.addresses import check_wildcard, tag_fields
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import FORWARDED, AddressItem
@@ -30,14 +30,9 @@ if TYPE_CHECKING:
 
 
 def _check_address(address: str, allow_wildcard: bool) -> None:
-    local = address.rpartition("@")[0]
-    if "+" in local:
+    if "+" in address.rpartition("@")[0]:
         raise InputValidationError({"address": "Address can not contain +"})
-    if "*" in address:
-        if not allow_wildcard:
-            raise InputValidationError({"address": "Address can not contain *"})
-        if local != "*":
-            raise InputValidationError({"address": 'Invalid wildcard address, use "*@domain"'})
+    check_wildcard(address, allow_wildcard)
 
 
 def _check_targets(targets: list[str], addrview: str) -> None:
@@ -50,7 +45,7 @@ def _check_targets(targets: list[str], addrview: str) -> None:
 
 def create(params: CreateForwarded) -> str:
     _check_address(params.address, params.allowWildcard)
-    addrview = addressing.normalize_address(params.address)
+    addrview = addressing.address_view(params.address)
     targets = params.targets or []
     _check_targets(targets, addrview)
     tags, tagsview = tag_fields(params.tags)
@@ -68,6 +63,8 @@ def create(params: CreateForwarded) -> str:
                             autoreply=_autoreply(params, {})),
                 condition=AddressItem.id.does_not_exist())
         counters.add(tx, counters.ADDRESSES, 1)
+        if "*" in addrview:
+            lookups.register_wildcard(tx, addrview, present=True)
         return address_id
 
     return run(build, errors={"address": AddressExistsError})
@@ -116,9 +113,16 @@ def update(params: UpdateForwarded) -> None:
         if "forwardedDisabled" in given:
             actions.append(AddressItem.forwardedDisabled.set(bool(params.forwardedDisabled)))
         addrview = item.addrview
-        if params.address is not None and addressing.normalize_address(params.address) != addrview:
+        if params.address is not None and addressing.address_view(params.address) != addrview:
             _check_address(params.address, allow_wildcard="*" in item.address)
-            addrview = addressing.normalize_address(params.address)
+            addrview = addressing.address_view(params.address)
+            if "*" in addrview:
+                lookups.register_wildcard(tx, addrview, present=True)
+            # The old one leaves its list unless that is the same item (one transaction
+            # changes an item once; a stale entry is harmless).
+            if "*" in item.addrview and \
+                    item.addrview.rpartition("@")[2] != addrview.rpartition("@")[2]:
+                lookups.register_wildcard(tx, item.addrview, present=False)
             tx.save(LookupItem(key=lookups.address_key(addrview), user=FORWARDED,
                                target=item.id, address=params.address),
                     condition=LookupItem.key.does_not_exist(), label="address")
@@ -144,6 +148,8 @@ def delete(address_id: str) -> None:
         tx.delete(item, condition=AddressItem.addrview == item.addrview, label="item")
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+        if "*" in item.addrview:
+            lookups.register_wildcard(tx, item.addrview, present=False)
         counters.add(tx, counters.ADDRESSES, -1)
 
     run(build)

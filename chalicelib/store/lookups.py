@@ -2,16 +2,22 @@
 
 Keys: `username#<unameview>`, `address#<normalized address>`, `mailbox#<user>#<path>`.
 A strongly consistent GetItem on a key resolves the name; `attribute_not_exists` on the
-put makes the name unique.
+put makes the name unique. `wildcards#<domain>` (`wildcards#*` for `user@*`) lists the
+wildcard addresses registered at a domain (`patterns`), so resolving an address nobody
+has costs one more read, not one per possible wildcard; an entry can outlive its
+address (an account's deletion leaves it), which is harmless: the address lookup decides.
 """
 from __future__ import annotations
 
 import hashlib
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import meta
+from chalicelib.store.base import connection, meta
+from chalicelib.store.transact import Transaction
 
 # DynamoDB refuses partition keys longer than this; a legal mailbox path (128 levels of
 # 512 characters) can be far longer.
@@ -29,6 +35,10 @@ class LookupItem(Model):
     address = UnicodeAttribute(null=True)
     # Counter items (`count#...`, store/counters.py) carry only `key` and this.
     count = NumberAttribute(null=True)
+    patterns = UnicodeSetAttribute(null=True)  # `wildcards#` items only
+
+
+WILDCARDS_OWNER = "*wildcards"
 
 
 def username_key(unameview: str) -> str:
@@ -37,6 +47,37 @@ def username_key(unameview: str) -> str:
 
 def address_key(addrview: str) -> str:
     return f"address#{addrview}"
+
+
+def wildcards_key(domain: str) -> str:
+    return f"wildcards#{domain}"
+
+
+def register_wildcard(tx: Transaction, addrview: str, present: bool) -> None:
+    """Add a wildcard address (normalized) to its domain's list, or take it out."""
+    domain = addrview.rpartition("@")[2]
+    change = LookupItem.patterns.add({addrview}) if present else \
+        LookupItem.patterns.delete({addrview})
+    tx.update(LookupItem(key=wildcards_key(domain)),
+              actions=[change, LookupItem.user.set(WILDCARDS_OWNER)])
+
+
+def wildcards(domains: list[str]) -> dict[str, set[str]]:
+    """The wildcard addresses registered at each domain: one BatchGetItem."""
+    table = LookupItem.Meta.table_name
+    request: dict[str, Any] = {table: {
+        "Keys": [{"key": {"S": wildcards_key(d)}} for d in dict.fromkeys(domains)],
+        "ConsistentRead": True}}
+    found: dict[str, set[str]] = {}
+    for _ in range(5):
+        response = connection().client.batch_get_item(RequestItems=request)
+        for raw in response.get("Responses", {}).get(table, []):
+            item = LookupItem.from_raw_data(raw)
+            found[item.key.partition("#")[2]] = set(item.patterns or ())
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found
 
 
 def mailbox_key(user: str, path: str) -> str:

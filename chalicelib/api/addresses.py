@@ -11,7 +11,8 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import MissingPrivileges
 from chalicelib.metadata import loaded
-from chalicelib.services import addresses, domain_aliases, forwarded, outbound, users
+from chalicelib.services import (addresses, domain_aliases, domain_rename, forwarded,
+                                 outbound, users)
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.filters import as_dict
 from chalicelib.store.domain_aliases import DomainAliasItem
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
                                               UserAddresses)
     from chalicelib.schemas.forwarded import (CreateDomainAlias, CreateForwarded,
                                               DomainAliasRef, ForwardedRef, ListDomainAliases,
-                                              ResolveDomainAlias, UpdateForwarded)
+                                              RenameDomain, ResolveDomainAlias,
+                                              UpdateForwarded)
 
 bp = Blueprint(__name__)
 
@@ -94,6 +96,15 @@ def list_domain_aliases(params: ListDomainAliases) -> dict[str, Any]:
     page = domain_aliases.listing(params.query, params.limit, params.next, params.previous)
     return page_response(page, params.page, shaped(page, domain_alias),
                          query=params.query or "")
+
+
+@endpoint(bp, "/addresses/renameDomain", "PUT", "forwarded.RenameDomain",
+          response="DomainRenamed",
+          summary="Move every address (and alias target) at a domain to another domain")
+def rename_domain(params: RenameDomain) -> dict[str, Any]:
+    renamed = domain_rename.rename_domain(params.oldDomain, params.newDomain)
+    return {"modifiedAddresses": renamed.addresses, "modifiedUsers": renamed.users,
+            "modifiedDkim": 0, "modifiedAliases": renamed.aliases}
 
 
 @endpoint(bp, "/domainaliases", "POST", "forwarded.CreateDomainAlias", response="CreatedId",

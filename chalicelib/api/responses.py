@@ -39,6 +39,13 @@ class CreatedId(Answer):
     id: Id
 
 
+class DomainRenamed(Answer):
+    modifiedAddresses: int
+    modifiedUsers: int = Field(description="Accounts whose main address moved")
+    modifiedDkim: int = Field(description="Always 0: SES holds the DKIM keys")
+    modifiedAliases: int = Field(description="Domain aliases now pointing at the new domain")
+
+
 class Paged(Answer):
     total: int
     page: int

@@ -76,3 +76,8 @@ class DomainAliasRef(Schema):
 
 class ResolveDomainAlias(Schema):
     alias: Annotated[Domain, BeforeValidator(_url_decoded)]
+
+
+class RenameDomain(AuditSchema):
+    oldDomain: Domain
+    newDomain: Domain

@@ -642,7 +642,6 @@ def compose_page(client: Webmail) -> list[dict[str, Any]]:
     return addresses
 
 
-@pytest.mark.xfail(strict=True, reason="attachments[].encoding is refused")
 def test_send_a_new_message_with_an_attachment(api, account):
     """POST /webmail/send: addressparser recipients, html from the editor, multer files."""
     client = login(api, account)
@@ -661,6 +660,26 @@ def test_send_a_new_message_with_an_attachment(api, account):
     assert mail["subject"] == "Report" and "alice@other.test" in mail["destinations"]
     stored = client.ok(client.messages_get(account.boxes["Sent Mail"], reply["message"]["id"]))
     assert [a["filename"] for a in stored["attachments"]] == ["a.txt"]
+    file = client.attachment_get(account.boxes["Sent Mail"], reply["message"]["id"], "ATT00001")
+    assert file.raw == b"hello file"
+
+
+def test_attachment_encoding_is_base64_or_left_out(api, account):
+    """WildDuck's `encoding` of an attachment's content: base64 by default; the content
+    here is always base64, so another encoding is refused, not misread."""
+    client = login(api, account)
+    for encoding, status in (("base64", 200), ("BASE64", 200), ("", 200), ("hex", 400)):
+        reply = client.messages_submit({
+            "isDraft": True, "uploadOnly": True, "subject": f"enc {encoding}",
+            "attachments": [{"filename": "a.txt", "contentType": "text/plain",
+                             "content": base64.b64encode(b"x").decode(), "encoding": encoding}]})
+        assert reply.status == status, (encoding, reply)
+    refused = client.messages_submit({"uploadOnly": True, "attachments": [
+        {"content": "aGV4", "encoding": "hex"}]})
+    assert set(refused["details"]) == {"attachments.0.encoding"}
+    uploaded = api.post(account.messages(), {"subject": "upload", "attachments": [
+        {"filename": "b.txt", "content": base64.b64encode(b"y").decode(), "encoding": "base64"}]})
+    assert uploaded.status == 200, uploaded
 
 
 def test_save_a_draft_then_send_it(api, account):

@@ -716,7 +716,6 @@ def _reply_form(client: Webmail, account: Any, action: str) -> dict[str, Any]:
     return original
 
 
-@pytest.mark.xfail(strict=True, reason="submit refuses `meta`")
 def test_reply_reply_all_and_forward(api, account):
     """POST /webmail/send with a reference: the body carries `reference` and `meta`
     ({reference, hasFromAddress}), which the web mail reads back from a saved draft."""
@@ -738,7 +737,17 @@ def test_reply_reply_all_and_forward(api, account):
     assert subjects == ["Re: With a file", "Re: With a file", "Fwd: With a file"]
 
 
-@pytest.mark.xfail(strict=True, reason="submit refuses `meta`")
+def test_submit_meta_is_metadata(api, account):
+    """`meta` is WildDuck's metaDataSchema: an object or the JSON text of one."""
+    client = login(api, account)
+    base = {"isDraft": True, "uploadOnly": True, "subject": "m"}
+    for meta in ({"hasFromAddress": "a" * 24}, '{"reference": {"id": 1}}', {}):
+        assert client.messages_submit({**base, "meta": meta}).status == 200, meta
+    for meta in ("not json", [1, 2], 5, {"big": "x" * 70_000}):
+        refused = client.messages_submit({**base, "meta": meta})
+        assert refused.status == 400 and set(refused["details"]) == {"meta"}, meta
+
+
 def test_a_reply_saved_as_a_draft(api, account):
     """A reply saved as a draft, from an alias. Reopened, the web mail looks for
     `meta.reference` and `meta.hasFromAddress`; today's WildDuck keeps `meta` inside and

@@ -41,11 +41,15 @@ PENDING_2FA_ALLOWED = {
 }
 # All a token issued for a temporary password (after a reset) may do: show the account
 # (which says requirePasswordChange), set the new password (api/users.update_user
-# allows nothing else through PUT), and log out.
+# allows nothing else through PUT), log out, and the same folder reads as a pending
+# token: the web mail lists the folders at login and resolves INBOX on every page, the
+# password prompt included, and ends the session when either fails.
 TEMPORARY_ALLOWED = {
     ("GET", USER_ROUTES),
     ("PUT", USER_ROUTES),
     ("DELETE", "/authenticate"),
+    ("GET", "/users/{user}/mailboxes"),
+    ("GET", "/users/{user}/mailboxes/resolve"),
 }
 
 

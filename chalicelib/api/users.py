@@ -64,15 +64,25 @@ OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disa
                    "fromWhitelist", "imapMaxUpload", "imapMaxDownload", "pop3MaxDownload",
                    "pop3MaxMessages", "imapMaxConnections", "receivedMax"}
 # What a token from a temporary password may send: the password change, nothing else.
-PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "sess", "ip"}
+# The web mail's password prompt sends `disable2fa: true` and `allowUnsafe` with it.
+PASSWORD_CHANGE_FIELDS = {"user", "password", "existingPassword", "disable2fa",
+                          "allowUnsafe", "sess", "ip"}
 
 
 @endpoint(bp, "/users/{user}", "PUT", "users.UpdateUser", response="Done", summary="Update a user")
 def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
-    if ctx.principal is not None:
-        if ctx.principal.temporary and ("password" not in params.model_fields_set or
-                                        params.model_fields_set - PASSWORD_CHANGE_FIELDS):
+    if ctx.principal is not None and ctx.principal.temporary:
+        if "password" not in params.model_fields_set or \
+                params.model_fields_set - PASSWORD_CHANGE_FIELDS:
             raise MissingPrivileges("This token may only set a new password")
+        # The token comes from a login with the temporary password (and the second
+        # factor, if on), which is what existingPassword would prove while that password
+        # is valid; the web mail sends none. disable2fa: the reset turned 2FA off
+        # already, and DELETE /2fa is open to a user token anyway.
+        if params.existingPassword is None and \
+                not users.has_live_temporary_password(users.get(params.user)):
+            raise MissingPrivileges("The temporary password has expired: log in again")
+    elif ctx.principal is not None:
         refused = sorted(OPERATOR_FIELDS & params.model_fields_set)
         if refused:
             raise MissingPrivileges(f"A user token may not change {', '.join(refused)}")

@@ -128,10 +128,21 @@ Raw = Annotated[Any, BeforeValidator(_raw)]
 Order = Literal["asc", "desc"]
 
 
+def _content_encoding(value: Any) -> Any:
+    """WildDuck's `encoding` of `content` (its default, and all the web mail sends, is
+    base64); "" is the default."""
+    if value == "" or value is None:
+        raise PydanticUseDefault()
+    if not isinstance(value, str) or value.strip().lower() != "base64":
+        raise PydanticCustomError("encoding", "must be base64: content is base64 encoded")
+    return "base64"
+
+
 class AttachmentIn(Schema):
     filename: Annotated[Line, Field(max_length=255)] | None = None
     contentType: Annotated[str, Field(max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")] | None = None
     content: Annotated[str, Field(max_length=60 * 1024 * 1024)]
+    encoding: Annotated[Literal["base64"] | None, BeforeValidator(_content_encoding)] = None
     cid: Annotated[Line, Field(max_length=255)] | None = None
     contentDisposition: Literal["inline", "attachment"] | None = None
 

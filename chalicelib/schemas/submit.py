@@ -8,6 +8,7 @@ from pydantic import Field
 
 from chalicelib.schemas.messages import (AddressIn, AddressList, AttachmentIn, EpochMs,
                                          HeaderIn, Uid)
+from chalicelib.schemas.metadata import MetaData
 from chalicelib.validation import AuditSchema, Bool, Line, ObjectId, Schema, Text
 
 
@@ -50,6 +51,10 @@ class SubmitMessage(AuditSchema):
     sendTime: EpochMs | None = None
     uploadOnly: Bool = False
     envelope: Envelope | None = None
+    # WildDuck merges it into the stored message's internal meta and answers nothing of
+    # it but `reference`; the web mail sends {reference, hasFromAddress} with every reply
+    # and forward. Checked as metadata (an object or JSON text of one), then not kept.
+    meta: MetaData | None = None
 
 
 class SubmitDraft(AuditSchema):

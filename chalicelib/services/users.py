@@ -297,13 +297,17 @@ def password_source(user: UserItem, password: str) -> str | None:
     return None
 
 
+def has_live_temporary_password(user: UserItem) -> bool:
+    """A password reset gave the account a temporary password that is still valid."""
+    temp = user.tempPassword.as_dict() if user.tempPassword else None
+    return bool(temp) and temp.get("expires", 0) > now_ms()
+
+
 def _check_existing_password(user: UserItem, password: str, audit: Audit) -> None:
     """`existingPassword`: the account password or the temporary one, since a person
     who got a reset knows only that. An account without any password has nothing to
     check against, so the check is skipped (as in WildDuck). A failure is logged."""
-    temp = user.tempPassword.as_dict() if user.tempPassword else None
-    has_temporary = bool(temp) and temp.get("expires", 0) > now_ms()
-    if not user.password and not has_temporary:
+    if not user.password and not has_live_temporary_password(user):
         return
     if password_source(user, password) is None:
         authlog.record(user.id, "password change", audit, result="fail")

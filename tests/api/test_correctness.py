@@ -140,10 +140,13 @@ def test_after_a_reset_the_temporary_password_token_changes_the_password(api, ma
 
     shown = api.get(f"/users/{user_id}", **_as(token))
     assert shown.status == 200 and shown["requirePasswordChange"] is True
-    for path in (f"/users/{user_id}/addresses", f"/users/{user_id}/mailboxes",
-                 f"/users/{user_id}/authlog", f"/users/{user_id}/asps"):
+    for path in (f"/users/{user_id}/addresses", f"/users/{user_id}/authlog",
+                 f"/users/{user_id}/asps", f"/users/{user_id}/mailboxes/{'a' * 24}"):
         reply = api.get(path, **_as(token))
         assert (reply.status, reply["code"]) == (403, "MissingPrivileges"), path
+    # the folder list and INBOX, which the web mail loads on every page (test_webmail_calls)
+    assert api.get(f"/users/{user_id}/mailboxes", **_as(token)).status == 200
+    assert api.get(f"/users/{user_id}/mailboxes/resolve?path=INBOX", **_as(token)).status == 200
     created = api.post(f"/users/{user_id}/asps", {"description": "x"}, **_as(token))
     assert created["code"] == "MissingPrivileges"
     for body in ({"name": "Someone"},

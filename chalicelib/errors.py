@@ -92,6 +92,10 @@ class AddressExistsError(DomainError):
     code, default_message = "AddressExistsError", "This address already exists"
 
 
+class ChangeNotAllowed(DomainError):
+    code, default_message = "ChangeNotAllowed", "Can not change special address"
+
+
 class MailboxExistsError(DomainError):
     code, default_message = "MailboxExistsError", "Mailbox already exists"
 

@@ -154,27 +154,27 @@ def create_address(params: CreateAddress, ctx: RequestContext) -> dict[str, Any]
     return {"id": addresses.create(params)}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "GET", "addresses.AddressRef",
+@endpoint(bp, "/users/{user}/addresses/{id}", "GET", "addresses.AddressRef",
           response="UserAddressDetails",
           summary="Get one address of a user")
 def get_address(params: AddressRef, ctx: RequestContext) -> dict[str, Any]:
-    return details(addresses.get(params.user, params.address), True, ctx.principal is None)
+    return details(addresses.get(params.user, params.id), True, ctx.principal is None)
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "PUT", "addresses.UpdateAddress",
+@endpoint(bp, "/users/{user}/addresses/{id}", "PUT", "addresses.UpdateAddress",
           response="Done",
-          summary="Make an address main, or change its name or tags")
+          summary="Rename an address, make it main, or change its name or tags")
 def update_address(params: UpdateAddress, ctx: RequestContext) -> dict[str, Any]:
     _operator_data(params, ctx)
     addresses.update(params)
     return {}
 
 
-@endpoint(bp, "/users/{user}/addresses/{address}", "DELETE", "addresses.AddressRef",
+@endpoint(bp, "/users/{user}/addresses/{id}", "DELETE", "addresses.AddressRef",
           response="Done",
           summary="Delete an alias address (not the main one)")
 def delete_address(params: AddressRef) -> dict[str, Any]:
-    addresses.delete(params.user, params.address)
+    addresses.delete(params.user, params.id)
     return {}
 
 

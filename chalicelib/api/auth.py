@@ -68,7 +68,8 @@ def get_authlog_event(params: AuthlogEvent) -> dict[str, Any]:
 
 def authlog_entry(item: AuthlogItem) -> dict[str, object]:
     result: dict[str, object] = {"id": item.id, "action": item.action}
-    for name in ("result", "source", "protocol", "scope", "asp", "target", "sess", "ip"):
+    for name in ("result", "source", "protocol", "scope", "asp", "aname", "target", "sess",
+                 "ip"):
         value = getattr(item, name)
         if value is not None:
             result[name] = value

@@ -198,6 +198,7 @@ class AuthlogEntry(Closed):
     scope: str = Field(None)
     requiredScope: str = Field(None, description="`scope` under today's server's name")
     asp: str = Field(None)
+    aname: str = Field(None, description="The application password's description")
     target: str = Field(None, description="`user forward added`: the new forwarding target")
     sess: str = Field(None)
     ip: str = Field(None)

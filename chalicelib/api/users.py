@@ -77,11 +77,14 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
             raise MissingPrivileges("This token may only set a new password")
         # The token comes from a login with the temporary password (and the second
         # factor, if on), which is what existingPassword would prove while that password
-        # is valid; the web mail sends none. disable2fa: the reset turned 2FA off
-        # already, and DELETE /2fa is open to a user token anyway.
-        if params.existingPassword is None and \
-                not users.has_live_temporary_password(users.get(params.user)):
+        # is valid; the web mail sends none. disable2fa (the web mail sends it too) is
+        # let through only where it changes nothing: the reset turned 2FA off, and one
+        # enabled since stays on.
+        account = users.get(params.user)
+        if params.existingPassword is None and not users.has_live_temporary_password(account):
             raise MissingPrivileges("The temporary password has expired: log in again")
+        if params.disable2fa and account.enabled2fa:
+            raise MissingPrivileges("This token may not turn off two-factor authentication")
     elif ctx.principal is not None:
         refused = sorted(OPERATOR_FIELDS & params.model_fields_set)
         if refused:

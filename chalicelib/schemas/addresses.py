@@ -57,7 +57,7 @@ class AddressRegisterQuery(AuditSchema):
 
 class AddressRef(Schema):
     user: ObjectId
-    address: ObjectId
+    id: ObjectId  # the path's address id (WildDuck's `:id`)
 
 
 class CreateAddress(Schema):
@@ -73,7 +73,8 @@ class CreateAddress(Schema):
 
 class UpdateAddress(Schema):
     user: ObjectId
-    address: ObjectId
+    id: ObjectId
+    address: Address | None = None  # a new spelling or a new address for it
     main: Annotated[Bool, AfterValidator(_only_true)] | None = None
     name: Name | None = None
     tags: Tags | None = None

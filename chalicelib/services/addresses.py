@@ -15,8 +15,8 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import addressing
 from chalicelib.clock import now_ms
 from chalicelib.cursors import Cursor, decode_cursor
-from chalicelib.errors import (AddressExistsError, AddressNotFound, InputValidationError,
-                               NotPermitted, TooMany)
+from chalicelib.errors import (AddressExistsError, AddressNotFound, ChangeNotAllowed,
+                               InputValidationError, NotPermitted, TooMany)
 from chalicelib.ids import new_id
 from chalicelib.services import domain_aliases, users
 from chalicelib.store import addresses as address_store
@@ -131,14 +131,22 @@ def create(params: CreateAddress) -> str:
 
 
 def update(params: UpdateAddress) -> None:
-    """Change name or tags, or make the address main (`main` can only become true)."""
+    """Rename the address, change name or tags, or make it main (`main` can only become
+    true). A rename moves its lookup (400 `AddressExistsError` if the new address is
+    taken) and, for the account's main address, the account's `address` with it;
+    wildcard addresses can not be renamed (WildDuck's `ChangeNotAllowed`)."""
     given = params.model_fields_set
+
     def build(tx: Transaction) -> None:
         user = users.get(params.user)
-        item = address_store.get(user.id, params.address)
+        item = address_store.get(user.id, params.id)
         if item is None:
             raise AddressNotFound()
         actions: list[Any] = []
+        address = item.address
+        if params.address is not None and params.address != item.address:
+            address = params.address
+            actions += _rename(tx, item, address)
         if "name" in given:
             actions.append(AddressItem.name.set(params.name) if params.name
                            else AddressItem.name.remove())
@@ -148,17 +156,41 @@ def update(params: UpdateAddress) -> None:
         actions += set_or_remove(AddressItem, ("metaData", "internalData"), params, given)
         make_main = bool(params.main) and not item.main
         if make_main:
+            if "*" in address:
+                raise InputValidationError({"main": "Can not set wildcard address as default"})
             actions.append(AddressItem.main.set(True))
         if not actions:
             return
         tx.update(item, actions=actions,
-                  condition=AddressItem.id.exists() & (AddressItem.main == item.main),
-                  label="address_item")
+                  condition=AddressItem.id.exists() & (AddressItem.main == item.main) &
+                  (AddressItem.addrview == item.addrview), label="address_item")
         if make_main:
-            _switch_main(tx, user, item.address, _previous_mains(user.id, except_id=item.id),
+            _switch_main(tx, user, address, _previous_mains(user.id, except_id=item.id),
                          [], UserItem.kind.exists())
+        elif address != item.address and user.address == item.address:
+            tx.update(user, actions=[UserItem.address.set(address)],
+                      condition=UserItem.address == item.address, label="user")
 
-    run(build)
+    run(build, errors={"address": AddressExistsError})
+
+
+def _rename(tx: Transaction, item: AddressItem, address: str) -> list[Any]:
+    """The lookup moves to the new address (the spelling alone changes in place); the
+    address item's actions are returned."""
+    if "*" in item.address or "*" in address:
+        raise ChangeNotAllowed()
+    addrview = addressing.normalize_address(address)
+    if addrview != item.addrview:
+        tx.save(LookupItem(key=lookups.address_key(addrview), user=item.user,
+                           target=item.id, address=address),
+                condition=LookupItem.key.does_not_exist(), label="address")
+        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
+                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+    else:
+        tx.update(LookupItem(key=lookups.address_key(addrview)),
+                  actions=[LookupItem.address.set(address)],
+                  condition=LookupItem.target == item.id)
+    return [AddressItem.address.set(address), AddressItem.addrview.set(addrview)]
 
 
 def delete(user_id: str, address_id: str) -> None:

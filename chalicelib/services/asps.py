@@ -130,7 +130,8 @@ def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None
                   & (UserItem.aspCount.does_not_exist() | (UserItem.aspCount < MAX_ASPS)),
                   label="user")
         tx.save(item, condition=AspItem.id.does_not_exist())
-        tx.save(authlog.entry(user_id, "create asp", audit, result="success", asp=item.id))
+        tx.save(authlog.entry(user_id, "create asp", audit, result="success", asp=item.id,
+                              aname=item.description))
 
     def reclaim(failure: TransactionFailed) -> None:
         if "user" in failure.failed and not _reclaim_expired(user_id):
@@ -176,12 +177,14 @@ def delete(user_id: str, asp_id: str, audit: Audit) -> None:
     now = int(time.time())
 
     def build(tx: Transaction) -> None:
+        found = store.get(user_id, asp_id)  # its description goes into the log entry
         tx.delete(AspItem(user=user_id, id=asp_id),
                   condition=AspItem.id.exists()
                   & (AspItem.expires.does_not_exist() | (AspItem.expires > now)), label="asp")
         tx.update(UserItem(id=user_id), actions=[UserItem.aspCount.add(-1)],
                   condition=UserItem.kind.exists(), label="user")
-        tx.save(authlog.entry(user_id, "delete asp", audit, result="success", asp=asp_id))
+        tx.save(authlog.entry(user_id, "delete asp", audit, result="success", asp=asp_id,
+                              aname=found.description if found is not None else None))
 
     run(build, errors={"user": UserNotFound, "asp": AspNotFound})
 

@@ -101,6 +101,7 @@ def authenticate(params: Authenticate) -> Authenticated:
         authlog.record(user.id, "authentication", audit, result="fail",
                        source=verified.source if verified else None,
                        asp=verified.asp.id if verified and verified.asp else None,
+                       aname=verified.asp.description if verified and verified.asp else None,
                        protocol=params.protocol, scope=params.scope)
         return error
 
@@ -127,6 +128,7 @@ def authenticate(params: Authenticate) -> Authenticated:
     entry = authlog.entry(user.id, "authentication", audit, result="success",
                           source=verified.source,
                           asp=verified.asp.id if verified.asp else None,
+                          aname=verified.asp.description if verified.asp else None,
                           protocol=params.protocol, scope=params.scope)
     entry.save()
     if verified.asp is not None:

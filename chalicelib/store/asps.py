@@ -27,6 +27,13 @@ class AspItem(Model):
     expires = NumberAttribute(null=True)
 
 
+def get(user: str, asp_id: str) -> AspItem | None:
+    try:
+        return AspItem.get(user, asp_id, consistent_read=True)
+    except AspItem.DoesNotExist:
+        return None
+
+
 def of_user(user: str, selector: str | None = None) -> list[AspItem]:
     """Every ASP of a user in id (creation) order: one consistent Query (<= 50 items)."""
     condition = AspItem.selector == selector if selector is not None else None

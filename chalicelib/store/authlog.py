@@ -20,6 +20,7 @@ class AuthlogItem(Model):
     protocol = UnicodeAttribute(null=True)
     scope = UnicodeAttribute(null=True)
     asp = UnicodeAttribute(null=True)
+    aname = UnicodeAttribute(null=True)  # that application password's description
     target = UnicodeAttribute(null=True)  # `user forward added`: the new target
     ip = UnicodeAttribute(null=True)
     sess = UnicodeAttribute(null=True)

@@ -6,7 +6,7 @@ other truthy argument appended as a query parameter), with the bodies its routes
 (routes/*.js, lib/passport.js) send, and asserts the response fields its routes and
 templates read. `_exec` treats every answer without `success: true` as an error, so
 each JSON answer is checked for it too. A feature the API does not offer (U2F) is
-tested to fail with an error the web mail shows; a known gap is marked xfail with why.
+tested to fail with an error the web mail shows.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pyotp
-import pytest
 
 from tests.api.test_twofa import enabled_seed
 from tests.search.conftest import MessagesStream
@@ -926,8 +925,6 @@ def test_security_events(api, account):
     assert one["id"] == login_event["id"] and one["action"] == "authentication"
 
 
-@pytest.mark.xfail(strict=True, reason="authlog entries keep no `aname` (the ASP's "
-                   "description): the events page shows an unnamed ASP badge")
 def test_security_events_name_the_application_password(api, account):
     """events.hbs shows `asp.name` from the entry's `aname` for an ASP login."""
     client = login(api, account)
@@ -1061,8 +1058,6 @@ def test_identities_list_create_edit_delete(api, account):
     assert len(client.ok(client.addresses_list())["results"]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="PUT .../addresses/{address} has no rename: the body's "
-                   "`address` is dropped under the path's (no rename)")
 def test_identity_edit_renames_the_address(api, account):
     """POST /account/identities/edit with a new local part: WildDuck renames the address."""
     client = login(api, account)

@@ -217,9 +217,12 @@ def journal_stream(event: Any) -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=streams.placeholder_arn("messages"), batch_size=100,
                         starting_position="TRIM_HORIZON", name="messages_stream")
 def messages_stream(event: Any) -> dict[str, Any]:
-    """The search index follows the messages table (services/search/indexer.py); the
-    messages that could not be reindexed are reported for retry."""
+    """The search index (services/search/indexer.py) and the address register
+    (services/addressregister.py) follow the messages table; the records either could
+    not handle are reported for retry (both handlers are idempotent)."""
+    from chalicelib.services import addressregister
     from chalicelib.services.search import indexer
     streams.register("messages", indexer.on_messages)
-    with logs.bound(job="search-index"):
+    streams.register("messages", addressregister.on_messages)
+    with logs.bound(job="messages-stream"):
         return streams.dispatch(event.to_dict())

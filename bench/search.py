@@ -165,7 +165,7 @@ def main() -> None:
     from chalicelib.store.mailboxes import MailboxItem
     from chalicelib.store.messages import MessageItem
     from devstack.mailfill import preload_index, preload_mailbox
-    from tests.search.conftest import MessagesStream
+    from tests.support import MessagesStream
 
     def call(method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
         headers = {"content-type": "message/rfc822" if raw is not None else "application/json"}

@@ -16,7 +16,8 @@ Handlers therefore see a record more than once after a failure: they must be ide
 or accept repeats (the websocket fan-out may post an entry twice).
 
 Consumers: the journal table (websocket fan-out, services/realtime/websockets.py); the
-messages table's stream is there for the search indexer.
+messages table (the search indexer, services/search/indexer.py, and the address
+register, services/addressregister.py).
 """
 from __future__ import annotations
 

@@ -6,12 +6,17 @@ test (in-process, end to end, benchmarks' checks) imports them from one place.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+import boto3
+
+from chalicelib.config import settings
 from chalicelib.store.mailboxes import MailboxItem
+from devstack.streams import lambda_record
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "messages" / "fixtures"
@@ -118,6 +123,41 @@ def parse_event_stream(text: str) -> tuple[list[ServerEvent], str | None, int | 
 
 def sent_mail() -> list[dict[str, Any]]:
     """What moto's SES accepted during this test, oldest first (devstack/sent.describe)."""
-    from chalicelib.config import settings
     from devstack.sent import sent_in_process
     return sent_in_process(settings().region)
+
+
+class MessagesStream:
+    """The messages table's stream read as Lambda reads it (moto's real records), handed
+    to the app's handler whole, duplicated or shuffled."""
+
+    def __init__(self) -> None:
+        config = settings()
+        self.client = boto3.client("dynamodbstreams", region_name=config.region)
+        self.arn = boto3.client("dynamodb", region_name=config.region).describe_table(
+            TableName=config.table("messages"))["Table"]["LatestStreamArn"]
+        shard = self.client.describe_stream(StreamArn=self.arn)[
+            "StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.client.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+
+    def read(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        while True:
+            answer = self.client.get_records(ShardIterator=self.iterator)
+            self.iterator = answer["NextShardIterator"]
+            if not answer["Records"]:
+                return records
+            records += [lambda_record(r, self.arn) for r in answer["Records"]]
+
+    def deliver(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        import app as app_module
+        return app_module.messages_stream({"Records": records}, None)
+
+    def pump(self, rng: random.Random | None = None) -> None:
+        """Everything new, in order (or, given `rng`, duplicated and shuffled)."""
+        records = self.read()
+        if rng is not None:
+            records = records + rng.sample(records, k=len(records) // 2)
+            rng.shuffle(records)
+        assert self.deliver(records) == {"batchItemFailures": []}

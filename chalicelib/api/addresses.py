@@ -11,8 +11,8 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import MissingPrivileges
 from chalicelib.metadata import loaded
-from chalicelib.services import (addresses, domain_aliases, domain_rename, forwarded,
-                                 outbound, users)
+from chalicelib.services import (addresses, addressregister, domain_aliases, domain_rename,
+                                 forwarded, outbound)
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.filters import as_dict
 from chalicelib.store.domain_aliases import DomainAliasItem
@@ -57,10 +57,9 @@ def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, An
           response="AddressRegister",
           summary="Addresses the user wrote to or received from, for autocomplete")
 def address_register(params: AddressRegisterQuery) -> dict[str, Any]:
-    # The register is filled by sending and delivery, which this API does not do yet
-    # (docs/compatibility.md): the answer has the right shape and no entries.
-    users.get(params.user)
-    return {"results": []}
+    found = addressregister.search(params.user, params.query, params.limit)
+    return {"results": [{"id": entry.id, "name": entry.name or False, "address": entry.address}
+                        for entry in found]}
 
 
 @endpoint(bp, "/addresses/forwarded", "POST", "forwarded.CreateForwarded", response="CreatedId",

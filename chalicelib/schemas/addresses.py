@@ -49,9 +49,14 @@ class UserAddresses(Schema):
     internalData: Bool = False
 
 
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 class AddressRegisterQuery(AuditSchema):
     user: ObjectId
-    query: Annotated[Line, Field(min_length=1, max_length=255)]
+    # Trimmed first, as WildDuck does: a query of spaces is a missing query.
+    query: Annotated[Line, BeforeValidator(_trimmed), Field(min_length=1, max_length=255)]
     limit: Limit = 20
 
 

@@ -137,6 +137,7 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
         flags.append(JUNK)
     item.flags = flags
     item.rev = 0
+    item.register = None
     # As WildDuck does, a restored message keeps no expiry of its own (a date that
     # caused its deletion would delete it again at the next expiry run); it takes the
     # retention of the mailbox it is restored into, from now.

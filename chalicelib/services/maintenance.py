@@ -29,6 +29,7 @@ from chalicelib.services import archive, users
 from chalicelib.store import archived, blobs
 from chalicelib.store import messages as store
 from chalicelib.store.addresses import AddressItem
+from chalicelib.store.addressregister import RegisterItem
 from chalicelib.store.archived import ArchivedItem
 from chalicelib.store.asps import AspItem
 from chalicelib.store.authlog import AuthlogItem
@@ -151,7 +152,7 @@ def restore_archived(max_messages: int = 1000) -> RestoreReport:
 
 # Per-user partitions a deleted account leaves behind, emptied before its user item.
 _USER_PARTITIONS: tuple[type[Model], ...] = (AddressItem, AspItem, FilterItem, ArchivedItem,
-                                             AuthlogItem, JournalItem)
+                                             AuthlogItem, JournalItem, RegisterItem)
 
 
 def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeReport:
@@ -161,7 +162,7 @@ def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeRepo
     once, and queued a `purge-user` task in the same transaction. During the grace
     period a run only removes mailboxes a deletion cut short left behind; after it, it
     drops the data: messages (items and S3 objects, found through `byUser`), the
-    per-user partitions, and finally the user item and the task. A run cut short is
+    per-user partitions (address register included), and finally the user item and the task. A run cut short is
     continued by the next one. Archived S3 objects are left to the sweeper, which
     removes folders nothing references.
     """

@@ -227,6 +227,7 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
             moved.flags = changes.flags(item.flags or [], junk=junk)
             store.set_expiry(moved, expires)
             moved.rev = 0
+            moved.register = None
             store.place(moved, target.id, new_uid, flagged_visible(target))
             tx.delete(item, condition=MessageItem.rev == item.rev, label=f"m{int(item.uid)}")
             tx.save(moved, condition=MessageItem.uid.does_not_exist(), label="new")

@@ -25,7 +25,7 @@ from chalicelib.cursors import decode_cursor
 from chalicelib.errors import (AttachmentNotFound, InputValidationError, MessageNotFound,
                                NoSuchMailbox, OverQuotaError, UserNotFound)
 from chalicelib.ids import new_id
-from chalicelib.services import idempotency, users
+from chalicelib.services import addressregister, idempotency, users
 from chalicelib.services.users import quota_allowed
 from chalicelib.store import blobs, journal, threads
 from chalicelib.store import mailboxes as mailboxes_store
@@ -310,6 +310,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
     item, bodies, stored = _prepare(user, mailbox, msgid, idate, message.raw, plain, flags)
     store.set_expiry(item, retention_expiry(mailbox))
+    item.register = addressregister.marker(mailbox.specialUse, flags, plain.headers, now_ms())
     if over_quota(user, len(stored)):
         raise OverQuotaError()
     blobs.put(raw_key, stored, "message/rfc822")

@@ -107,6 +107,9 @@ class MessageItem(Model):
     text = UnicodeAttribute(null=True)
     html = ListAttribute(of=UnicodeAttribute, null=True)
     external = BooleanAttribute(default=False)
+    # Set only by an upload whose addresses go to the address register: {kind, at}
+    # (services/addressregister.marker). A move or restore drops it: not an arrival.
+    register = MapAttribute(null=True)
 
     by_idate = ByIdate()
     flagged_index = Flagged()

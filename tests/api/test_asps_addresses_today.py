@@ -8,6 +8,7 @@ import plistlib
 import pytest
 
 from tests.api.test_asps import create_asp, login
+from tests.support import MessagesStream, mailbox_ids
 from tests.api.test_user_tokens import as_user, issue
 
 
@@ -92,10 +93,20 @@ def test_address_metadata_must_be_a_small_object(api, make_user, value):
     assert reply.status == 400 and "metaData" in reply["details"]
 
 
-def test_address_register_answers_in_shape(api, make_user):
-    user_id = make_user("register")
+def test_address_register_lists_who_wrote_to_the_user(api, make_user):
+    user_id = make_user("register", address="register@example.com")
+    stream = MessagesStream()
+    inbox = mailbox_ids(user_id)["INBOX"]
+    raw = b"From: John Smith <john@partner.example>\r\nTo: register@example.com\r\n" \
+          b"Subject: Hi\r\n\r\nHello\r\n"
+    assert api.call("POST", f"/users/{user_id}/mailboxes/{inbox}/messages", raw=raw,
+                    headers={"content-type": "message/rfc822"}).status == 200
+    stream.pump()
     reply = api.get(f"/users/{user_id}/addressregister?query=john&limit=5")
-    assert reply.json == {"success": True, "results": []}
+    [entry] = reply["results"]
+    assert reply.json == {"success": True, "results": [
+        {"id": entry["id"], "name": "John Smith", "address": "john@partner.example"}]}
+    assert api.get(f"/users/{user_id}/addressregister?query=jane")["results"] == []
     missing = api.get(f"/users/{user_id}/addressregister")
     assert missing.status == 400 and "query" in missing["details"]
     assert api.get(f"/users/{'0' * 24}/addressregister?query=j").status == 404

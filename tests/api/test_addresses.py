@@ -218,7 +218,7 @@ def test_concurrent_make_main_leaves_exactly_one_main(api, make_user, serialized
     user_id = make_user("racer", address="racer0@example.com")
     alias_ids = [_add(api, user_id, f"racer{n}@example.com").json["id"] for n in (1, 2)]
     _, errors = race(2, lambda n: addresses.update(
-        UpdateAddress(user=user_id, address=alias_ids[n], main=True)))
+        UpdateAddress(user=user_id, id=alias_ids[n], main=True)))
     assert errors == []
     mains = [item for item in AddressItem.query(user_id) if item.main]
     assert len(mains) == 1

@@ -11,8 +11,8 @@ def test_every_priced_route_runs_and_its_units_are_the_measured_ones(app):
     rows = {row.name: row for row in scenario(new_client(app))}
     assert set(PROFILE) <= set(rows)
     assert all(row.status < 400 for row in rows.values())
-    # Reads of one item: one consistent read unit, no write.
-    assert (rows["GET /users/{user}"].read_units, rows["GET /users/{user}"].write_units) == (1, 0)
+    # The account (one consistent read unit) and its filters' ids (one more), no write.
+    assert (rows["GET /users/{user}"].read_units, rows["GET /users/{user}"].write_units) == (2, 0)
     # An upload writes its message, counters and journal in one transaction, and its
     # source to S3 once.
     upload = rows["POST .../messages (upload, small)"]

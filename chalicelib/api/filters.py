@@ -33,7 +33,7 @@ def create_filter(params: CreateFilter) -> dict[str, Any]:
           summary="List the filters of a user, described as readable tuples")
 def list_filters(params: ListFilters) -> dict[str, Any]:
     found = filters.listing(params.user)
-    return {"limits": {"allowed": filters.MAX_FILTERS, "used": len(found.filters)},
+    return {"limits": {"allowed": found.allowed, "used": len(found.filters)},
             "results": [summary(item, found.mailbox_paths, params.metaData)
                         for item in found.filters]}
 

@@ -80,6 +80,7 @@ class Limits(Closed):
     pop3Download: Limit
     pop3MaxMessages: Allowed
     imapMaxConnections: Quota
+    filters: Quota
 
 
 class KeyInfo(Closed):
@@ -126,6 +127,7 @@ class UserDetails(Answer):
     pubKey: str
     keyInfo: KeyInfo | Literal[False]
     limits: Limits
+    autoreply: bool = Field(description="The autoreply is switched on")
     tags: list[str]
     disabledScopes: list[str]
     hasPasswordSet: bool

@@ -12,7 +12,7 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import MissingPrivileges
 from chalicelib.metadata import loaded
-from chalicelib.services import outbound, quota, restore, users
+from chalicelib.services import filters, outbound, quota, restore, users
 from chalicelib.services.authlog import Audit
 from chalicelib.services.users import LIMIT_DEFAULTS, quota_allowed
 from chalicelib.store.users import UserItem
@@ -59,8 +59,8 @@ def resolve_user(params: ResolveUser) -> dict[str, Any]:
 # Limits, account state, the operator's own data and the right to send as other
 # addresses are the operator's; a user token may change the rest (forwarding targets
 # and the spam level are the web mail's settings pages).
-OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "tags", "disabledScopes",
-                   "disabled", "suspended", "internalData", "disable2fa", "featureFlags",
+OPERATOR_FIELDS = {"quota", "retention", "recipients", "forwards", "filters", "tags",
+                   "disabledScopes", "disabled", "suspended", "internalData", "disable2fa", "featureFlags",
                    "fromWhitelist", "imapMaxUpload", "imapMaxDownload", "pop3MaxDownload",
                    "pop3MaxMessages", "imapMaxConnections", "receivedMax"}
 # What a token from a temporary password may send: the password change, nothing else.
@@ -176,6 +176,7 @@ def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
     the operator."""
     now = int(time.time())
     key_info = user.keyInfo.as_dict() if user.keyInfo else False
+    filtering = filters.account_filters(user)
 
     def limit(name: str) -> int:
         return int(getattr(user, name) or 0) or LIMIT_DEFAULTS[name]
@@ -199,7 +200,9 @@ def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
             "pop3Download": _counter(limit("pop3MaxDownload")),
             "pop3MaxMessages": {"allowed": limit("pop3MaxMessages")},
             "imapMaxConnections": {"allowed": limit("imapMaxConnections"), "used": 0},
+            "filters": {"allowed": filtering.allowed, "used": filtering.used},
         },
+        "autoreply": filtering.autoreply,
         "tags": list(user.tags or []), "disabledScopes": list(user.disabledScopes or []),
         "hasPasswordSet": bool(user.hasPassword),
         "requirePasswordChange": bool(user.requirePasswordChange),

@@ -125,6 +125,7 @@ class CreateUser(_Settings):
     language: Language | None = None
     recipients: Counter | None = None
     forwards: Counter | None = None
+    filters: Counter | None = None
     tags: Tags | None = None
     pubKey: PubKey | None = None
     encryptMessages: Bool = False
@@ -146,6 +147,7 @@ class UpdateUser(_Settings):
     language: Language | None = None
     recipients: Counter | None = None
     forwards: Counter | None = None
+    filters: Counter | None = None
     tags: Tags | None = None
     pubKey: PubKey | None = None
     encryptMessages: Bool | None = None

@@ -33,6 +33,24 @@ LISTING_SCOPE = "filters:*"
 _BOOL_ACTIONS = ("seen", "flag", "delete", "spam")
 
 
+def allowed_filters(user: UserItem) -> int:
+    """The account's own filter limit, or the default."""
+    return int(user.filters or 0) or MAX_FILTERS
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    allowed: int
+    used: int
+    autoreply: bool  # the autoreply is switched on (its dates aside), as GET /users shows
+
+
+def account_filters(user: UserItem) -> AccountFilters:
+    """What GET /users/{user} shows of filters and autoreply (1 Query, ids only)."""
+    used, autoreply = store.summary(user.id)
+    return AccountFilters(allowed_filters(user), used, autoreply)
+
+
 def _live_user(tx: Transaction, user_id: str) -> None:
     tx.check(UserItem, user_id, condition=UserItem.kind.exists(), label="user")
 
@@ -81,8 +99,9 @@ def create(user_id: str, fields: FilterFields, audit: Audit) -> str:
 
     def build(tx: Transaction) -> str:
         filters, account = store.partition(user_id)
-        if len(filters) >= MAX_FILTERS:
-            raise TooMany("Maximum filters limit reached", allowed=MAX_FILTERS)
+        allowed = allowed_filters(users.get(user_id))
+        if len(filters) >= allowed:
+            raise TooMany("Maximum filters limit reached", allowed=allowed)
         rev = int(account.rev) if account and account.rev is not None else None
         item = FilterItem(user=user_id, id=filter_id, name=fields.name, criteria=query,
                           action=action, disabled=bool(fields.disabled),
@@ -143,16 +162,17 @@ def delete(user_id: str, filter_id: str) -> None:
 class UserFilters:
     filters: list[FilterItem]
     mailbox_paths: dict[str, str]
+    allowed: int
 
 
 def listing(user_id: str) -> UserFilters:
-    """A user's filters with the paths of the mailboxes they move mail to: one Query of
-    the filters, one of the mailboxes (which also proves the account)."""
+    """A user's filters with the paths of the mailboxes they move mail to and the
+    account's limit: the account (1 GetItem), one Query of the filters, one of the
+    mailboxes."""
+    allowed = allowed_filters(users.get(user_id))
     filters, _ = store.partition(user_id)
     boxes = mailbox_store.list_for_user(user_id)
-    if not boxes:
-        users.get(user_id)
-    return UserFilters(filters, {box.id: box.path for box in boxes})
+    return UserFilters(filters, {box.id: box.path for box in boxes}, allowed)
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
         passwordChanged=now, requirePasswordChange=params.requirePasswordChange,
         quota=params.quota or None, storageUsed=0, retention=retention,
         language=params.language, recipients=params.recipients or 0,
-        forwards=params.forwards or 0, tags=params.tags or [],
+        forwards=params.forwards or 0, filters=params.filters or None, tags=params.tags or [],
         tagsview=[t.lower() for t in params.tags or []], pubKey=params.pubKey or None,
         keyInfo=key_info, encryptMessages=params.encryptMessages,
         encryptForwarded=params.encryptForwarded, enabled2fa=[],
@@ -333,6 +333,9 @@ def update(params: UpdateUser) -> None:
     for name in ("retention", "recipients", "forwards"):
         if name in given:
             actions.append(getattr(UserItem, name).set(getattr(params, name) or 0))
+    if "filters" in given:
+        actions.append(UserItem.filters.set(params.filters) if params.filters
+                       else UserItem.filters.remove())
     actions += set_or_remove(UserItem, _CLEARABLE_FIELDS, params, given)
     if "spamLevel" in given:
         actions.append(UserItem.spamLevel.set(

@@ -73,6 +73,19 @@ def partition(user: str) -> tuple[list[FilterItem], FilterItem | None]:
     return filters, account
 
 
+def summary(user: str) -> tuple[int, bool]:
+    """How many filters the user has and whether the autoreply is on: one Query of the
+    partition reading only each item's id and autoreply status."""
+    count, autoreply = 0, False
+    for item in FilterItem.query(user, consistent_read=True,
+                                 attributes_to_get=["id", "autoreply"]):
+        if item.is_filter:
+            count += 1
+        else:
+            autoreply = bool(as_dict(item.autoreply).get("status"))
+    return count, autoreply
+
+
 def get(user: str, filter_id: str) -> FilterItem | None:
     try:
         return FilterItem.get(user, filter_id, consistent_read=True)

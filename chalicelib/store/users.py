@@ -42,6 +42,7 @@ class UserItem(Model):
     language = UnicodeAttribute(null=True)
     recipients = NumberAttribute(default=0)
     forwards = NumberAttribute(default=0)
+    filters = NumberAttribute(null=True)  # how many filters it may have (0/absent: default)
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     tagsview = ListAttribute(of=UnicodeAttribute, default=list)
     pubKey = UnicodeAttribute(null=True)

@@ -138,11 +138,12 @@ def test_create_user_is_one_transaction(api):
     assert calls.by_operation() == {"TransactWriteItems": 1}
 
 
-def test_get_user_is_one_get_item(api, make_user):
+def test_get_user_is_one_get_item_and_one_query_of_its_filters(api, make_user):
     user_id = make_user("budget2")
     with counting() as calls:
         assert api.get(f"/users/{user_id}").status == 200
-    assert calls.by_operation() == {"GetItem": 1}
+    # the account, and its filters partition (ids only) for limits.filters and autoreply
+    assert calls.by_operation() == {"GetItem": 1, "Query": 1}
 
 
 def test_concurrent_creates_of_one_username_have_one_winner(serialized_aws):

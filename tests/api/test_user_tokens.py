@@ -158,8 +158,9 @@ def test_user_token_check_is_one_batch_read(api, make_user):
     token = issue(api, "cheap")
     with counting() as calls:
         assert api.get(f"/users/{user_id}", **as_user(token)).status == 200
-    # token + its user in one BatchGetItem, then the route's own GetItem of the user.
-    assert calls.by_operation() == {"BatchGetItem": 1, "GetItem": 1}
+    # token + its user in one BatchGetItem, then the route's own reads (the user, and
+    # its filters partition for limits.filters): the token check adds one call.
+    assert calls.by_operation() == {"BatchGetItem": 1, "GetItem": 1, "Query": 1}
 
 
 def test_token_issued_with_2fa_on_is_limited_until_the_check(api, make_user):

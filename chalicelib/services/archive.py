@@ -17,6 +17,7 @@ from chalicelib.ids import new_id
 from chalicelib.services import users
 from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
                                           quota_condition, retention_expiry)
+from chalicelib.store.batch import batch_get
 from chalicelib.store import archived as archive_store
 from chalicelib.store import journal, lookups
 from chalicelib.store import mailboxes as mailboxes_store
@@ -75,7 +76,7 @@ def queue_restore(user_id: str, start_ms: int, end_ms: int) -> str:
 def _live(user_id: str, archived_id: str) -> ArchivedItem:
     """An archived message of a live account: both in one BatchGetItem (the archive
     partition outlives a deleted account until the purge)."""
-    item, user = store.batch_get([(ArchivedItem, (user_id, archived_id)),
+    item, user = batch_get([(ArchivedItem, (user_id, archived_id)),
                                   (UserItem, (user_id,))])
     if not isinstance(user, UserItem) or user.deleted:
         raise UserNotFound()
@@ -113,7 +114,7 @@ def read(user_id: str, archived_id: str) -> tuple[ArchivedItem, FullView]:
 def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tuple[str, int]:
     """Back into `mailbox_id`, else the mailbox it was deleted from, else INBOX,
     without the expiry it may have had."""
-    found = store.batch_get([
+    found = batch_get([
         (ArchivedItem, (user_id, archived_id)), (UserItem, (user_id,)),
         (LookupItem, (lookups.mailbox_key(user_id, "INBOX"),))])
     archived, user, inbox = found
@@ -124,7 +125,7 @@ def restore(user_id: str, archived_id: str, mailbox_id: str | None = None) -> tu
     candidates = [mailbox_id] if mailbox_id else [archived.mailbox]
     if not mailbox_id and isinstance(inbox, LookupItem) and inbox.target:
         candidates.append(inbox.target)
-    boxes = store.batch_get([(MailboxItem, (user_id, mid)) for mid in candidates])
+    boxes = batch_get([(MailboxItem, (user_id, mid)) for mid in candidates])
     mailbox = next((box for box in boxes if isinstance(box, MailboxItem)), None)
     if mailbox is None:
         raise NoSuchMailbox()

@@ -22,10 +22,10 @@ from chalicelib.security.mobileconfig import Signer, build_mobileconfig, load_si
 from chalicelib.security.secrets import new_asp_password, normalize_asp_password
 from chalicelib.services import authlog, users
 from chalicelib.services.authlog import Audit
+from chalicelib.store.batch import batch_get
 from chalicelib.store import asps as store
 from chalicelib.store import lookups
 from chalicelib.store.asps import AspItem
-from chalicelib.store.messages import batch_get
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 

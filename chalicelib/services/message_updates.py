@@ -19,6 +19,7 @@ from chalicelib.clock import iso
 from chalicelib.errors import InputValidationError, MessageNotFound, NoSuchMailbox, UserNotFound
 from chalicelib.services.messages import (flagged_visible, owned, owned_mailbox,
                                           retention_expiry)
+from chalicelib.store.batch import batch_get
 from chalicelib.store import journal
 from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store import messages as store
@@ -185,7 +186,7 @@ def move(user_id: str, mailbox_id: str, target: str, to_mailbox: str,
 
 
 def _read(user_id: str, *mailbox_ids: str) -> tuple[UserItem, list[MailboxItem]]:
-    found = store.batch_get([(UserItem, (user_id,)),
+    found = batch_get([(UserItem, (user_id,)),
                              *[(MailboxItem, (user_id, mid)) for mid in mailbox_ids]])
     user = found[0]
     if not isinstance(user, UserItem) or user.deleted:

@@ -27,6 +27,7 @@ from chalicelib.errors import (AttachmentNotFound, InputValidationError, Message
 from chalicelib.ids import new_id
 from chalicelib.services import addressregister, idempotency, users
 from chalicelib.services.users import quota_allowed
+from chalicelib.store.batch import batch_get
 from chalicelib.store import blobs, journal, threads
 from chalicelib.store import mailboxes as mailboxes_store
 from chalicelib.store import messages as store
@@ -267,7 +268,7 @@ def _thread_writes(user_id: str, plain: mail.ParsedMessage, thread: str) -> list
 
 def _read_for_upload(user_id: str, mailbox_id: str,
                      keys: list[str]) -> tuple[UserItem, MailboxItem, list[KeyItem | None]]:
-    found = store.batch_get([(UserItem, (user_id,)), (MailboxItem, (user_id, mailbox_id)),
+    found = batch_get([(UserItem, (user_id,)), (MailboxItem, (user_id, mailbox_id)),
                              *[(KeyItem, (key,)) for key in keys]])
     user, mailbox = found[0], found[1]
     if not isinstance(user, UserItem) or user.deleted:
@@ -426,7 +427,7 @@ def owned(user_id: str, mailbox_id: str, uid: int) -> MessageItem:
     BatchGetItem. The mailbox item is the proof that neither the mailbox nor the account
     was deleted (both remove it at once, while their messages wait for the purge); a
     mailbox id of another account finds nothing."""
-    item, box = store.batch_get([(MessageItem, (mailbox_id, uid)),
+    item, box = batch_get([(MessageItem, (mailbox_id, uid)),
                                  (MailboxItem, (user_id, mailbox_id))])
     if not isinstance(box, MailboxItem):
         raise _gone(user_id, MessageNotFound())

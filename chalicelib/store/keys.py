@@ -25,7 +25,8 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store.base import connection, meta
+from chalicelib.store.base import meta
+from chalicelib.store.batch import batch_get
 from chalicelib.store.transact import Transaction
 from chalicelib.store.users import UserItem
 
@@ -174,22 +175,8 @@ def item_and(key: str, other: M) -> tuple[KeyItem | None, M | None]:
     """A keys item and the item of any table with `other`'s key, in one consistent
     BatchGetItem (the keys item expired or not)."""
     model = type(other)
-    other_key = {attr.attr_name: {attr.attr_type: attr.serialize(getattr(other, attr.attr_name))}
-                 for attr in (model._hash_key_attribute(), model._range_key_attribute())
-                 if attr is not None}
-    keys_table, other_table = KeyItem.Meta.table_name, model.Meta.table_name
-    request: dict[str, Any] = {
-        keys_table: {"Keys": [{"key": {"S": key}}], "ConsistentRead": True},
-        other_table: {"Keys": [other_key], "ConsistentRead": True},
-    }
-    found: dict[str, list[dict[str, Any]]] = {keys_table: [], other_table: []}
-    for _ in range(5):
-        response = connection().client.batch_get_item(RequestItems=request)
-        for table, items in response.get("Responses", {}).items():
-            found[table].extend(items)
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    record = KeyItem.from_raw_data(found[keys_table][0]) if found[keys_table] else None
-    item = model.from_raw_data(found[other_table][0]) if found[other_table] else None
-    return record, item
+    other_key = tuple(getattr(other, attr.attr_name) for attr in
+                      (model._hash_key_attribute(), model._range_key_attribute()) if attr)
+    record, item = batch_get([(KeyItem, (key,)), (model, other_key)])
+    return record if isinstance(record, KeyItem) else None, \
+        item if isinstance(item, model) else None

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 
-from typing import Any
-
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import connection, meta
+from chalicelib.store.base import meta
+from chalicelib.store.batch import batch_get
 from chalicelib.store.transact import Transaction
 
 # DynamoDB refuses partition keys longer than this; a legal mailbox path (128 levels of
@@ -64,20 +63,10 @@ def register_wildcard(tx: Transaction, addrview: str, present: bool) -> None:
 
 def wildcards(domains: list[str]) -> dict[str, set[str]]:
     """The wildcard addresses registered at each domain: one BatchGetItem."""
-    table = LookupItem.Meta.table_name
-    request: dict[str, Any] = {table: {
-        "Keys": [{"key": {"S": wildcards_key(d)}} for d in dict.fromkeys(domains)],
-        "ConsistentRead": True}}
-    found: dict[str, set[str]] = {}
-    for _ in range(5):
-        response = connection().client.batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(table, []):
-            item = LookupItem.from_raw_data(raw)
-            found[item.key.partition("#")[2]] = set(item.patterns or ())
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    return found
+    unique = list(dict.fromkeys(domains))
+    found = batch_get([(LookupItem, (wildcards_key(domain),)) for domain in unique])
+    return {domain: set(item.patterns or ()) for domain, item in zip(unique, found)
+            if isinstance(item, LookupItem)}
 
 
 def mailbox_key(user: str, path: str) -> str:

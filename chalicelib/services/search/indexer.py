@@ -25,7 +25,7 @@ from chalicelib import logs, mail
 from chalicelib.clock import now_ms
 from chalicelib.services.messages import full_view, plain
 from chalicelib.services.search.text import searchable_text, terms_of
-from chalicelib.store import messages as messages_store
+from chalicelib.store.batch import batch_get
 from chalicelib.store import search as index
 from chalicelib.store.messages import MessageItem
 from chalicelib.streams import Change
@@ -93,7 +93,7 @@ def reindex(user: str, sort: str, places: Iterable[Location] = (), *,
     if doc.mailbox:
         known.add((doc.mailbox, int(doc.uid)))
     msgid = sort.split("-", 1)[1]
-    found = messages_store.batch_get([(MessageItem, place) for place in sorted(known)])
+    found = batch_get([(MessageItem, place) for place in sorted(known)])
     live = next((item for item in found
                  if isinstance(item, MessageItem) and item.msgid == msgid), None)
     if live is None:

@@ -164,3 +164,18 @@ def test_an_autoreply_update_changes_only_what_it_gives(api):
     assert shown["end"].startswith("2001-01-01")
     assert api.put(f"/addresses/forwarded/{address_id}",
                    {"autoreply": {"subject": "x" * 2049}}).status == 400
+
+
+def test_passing_mail_on_costs_a_fixed_number_of_calls(api):
+    from devstack.calls import counting
+    forwarded(api, address="team@example.com", targets=["one@elsewhere.example",
+                                                        "two@elsewhere.example"])
+    raw = inbound()
+    with counting() as log:
+        [outcome] = delivery.deliver(raw, "jane@partner.example", ["team@example.com"], "b1")
+    assert outcome.status == "forwarded"
+    # the lookup, the address item; the send record with the address (1 batch), the
+    # record and the counter (1 transaction), the record marked sent
+    assert log.by_operation() == {"GetItem": 2, "BatchGetItem": 1, "TransactWriteItems": 1,
+                                  "UpdateItem": 1}
+    assert log.count("ses", "SendRawEmail") == 1

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Address, Tags, WildcardAddress
 from chalicelib.schemas.metadata import MetaData
-from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId, Schema
+from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId
 
 Name = Annotated[Line, Field(max_length=256)]
 
@@ -38,12 +38,12 @@ class SearchAddresses(ListingSchema):
     internalData: Bool = False
 
 
-class ResolveAddress(Schema):
+class ResolveAddress(AuditSchema):
     address: Annotated[Address, BeforeValidator(_url_decoded)]
     allowWildcard: Bool = False  # an unknown address may match a catch-all `*@domain`
 
 
-class UserAddresses(Schema):
+class UserAddresses(AuditSchema):
     user: ObjectId
     metaData: Bool = False
     internalData: Bool = False
@@ -60,12 +60,12 @@ class AddressRegisterQuery(AuditSchema):
     limit: Limit = 20
 
 
-class AddressRef(Schema):
+class AddressRef(AuditSchema):
     user: ObjectId
     id: ObjectId  # the path's address id (WildDuck's `:id`)
 
 
-class CreateAddress(Schema):
+class CreateAddress(AuditSchema):
     user: ObjectId
     address: WildcardAddress
     main: Bool = False
@@ -76,7 +76,7 @@ class CreateAddress(Schema):
     internalData: MetaData | None = None
 
 
-class UpdateAddress(Schema):
+class UpdateAddress(AuditSchema):
     user: ObjectId
     id: ObjectId
     address: Address | None = None  # a new spelling or a new address for it

@@ -39,7 +39,7 @@ class ListAsps(Schema):
     user: ObjectId
 
 
-class AspRef(Schema):
+class AspRef(AuditSchema):
     user: ObjectId
     asp: ObjectId
 

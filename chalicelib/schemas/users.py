@@ -74,7 +74,7 @@ class ListUsers(ListingSchema):
     internalData: Bool = False
 
 
-class UserRef(Schema):
+class UserRef(AuditSchema):
     user: ObjectId
 
 
@@ -162,7 +162,7 @@ class DeleteUser(AuditSchema):
     user: ObjectId
 
 
-class Logout(Schema):
+class Logout(AuditSchema):
     user: ObjectId
     reason: Annotated[Line, Field(max_length=256)] | None = None
 

@@ -1,0 +1,37 @@
+"""Request parameters today's WildDuck accepts on each route, accepted here too
+(docs/compatibility.md). Found by comparing every route's keys with WildDuck's request
+schemas."""
+from __future__ import annotations
+
+AUDIT = {"sess": "sess-1", "ip": "192.0.2.10"}
+QUERY = "?sess=sess-1&ip=192.0.2.10"
+
+
+def test_sess_and_ip_are_accepted_wherever_wildduck_takes_them(api, make_user):
+    user = make_user("audited", address="audited@example.com")
+    address = api.post(f"/users/{user}/addresses", {"address": "second@example.com", **AUDIT})
+    assert address.status == 200, address
+    address_id = address["id"]
+    asp = api.post(f"/users/{user}/asps", {"description": "phone"})["id"]
+    flt = api.post(f"/users/{user}/filters", {"query": {"from": "x"},
+                                              "action": {"seen": True}})["id"]
+    alias = api.post("/domainaliases", {"alias": "alias.example.net",
+                                        "domain": "example.com"})["id"]
+    reads = [f"/users/{user}", f"/users/{user}/addresses", f"/users/{user}/addresses/{address_id}",
+             f"/users/{user}/asps/{asp}", f"/users/{user}/filters/{flt}",
+             f"/users/{user}/autoreply", "/addresses/resolve/second@example.com",
+             "/domainaliases/resolve/alias.example.net", f"/domainaliases/{alias}"]
+    for path in reads:
+        reply = api.get(path + QUERY)
+        assert reply.status == 200, (path, reply)
+    changed = api.put(f"/users/{user}/addresses/{address_id}", {"name": "Second", **AUDIT})
+    assert changed.status == 200, changed
+    assert api.put(f"/users/{user}/logout", {"reason": "bye", **AUDIT}).status == 200
+    assert api.delete(f"/users/{user}/addresses/{address_id}{QUERY}").status == 200
+    assert api.delete(f"/domainaliases/{alias}{QUERY}").status == 200
+
+
+def test_a_bad_ip_is_still_refused_on_those_routes(api, make_user):
+    user = make_user("audited2")
+    reply = api.get(f"/users/{user}?ip=not-an-ip")
+    assert reply.status == 400 and "ip" in reply["details"]

@@ -37,6 +37,8 @@ class ListAsps(Schema):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     user: ObjectId
+    # As WildDuck: passwords made with a `ttl` (temporary ones) are listed only when asked.
+    showAll: Bool = False
 
 
 class AspRef(AuditSchema):

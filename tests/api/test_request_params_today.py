@@ -35,3 +35,14 @@ def test_a_bad_ip_is_still_refused_on_those_routes(api, make_user):
     user = make_user("audited2")
     reply = api.get(f"/users/{user}?ip=not-an-ip")
     assert reply.status == 400 and "ip" in reply["details"]
+
+
+def test_asps_with_a_ttl_are_listed_only_with_show_all(api, make_user):
+    user = make_user("temporaries")
+    lasting = api.post(f"/users/{user}/asps", {"description": "laptop"})["id"]
+    temporary = api.post(f"/users/{user}/asps", {"description": "webmail", "ttl": 3600})["id"]
+    listed = [item["id"] for item in api.get(f"/users/{user}/asps")["results"]]
+    assert listed == [lasting]
+    everything = api.get(f"/users/{user}/asps?showAll=true")["results"]
+    assert sorted(item["id"] for item in everything) == sorted([lasting, temporary])
+    assert api.get(f"/users/{user}/asps?showAll=false")["results"][0]["id"] == lasting

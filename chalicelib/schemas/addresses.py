@@ -30,8 +30,14 @@ def _url_decoded(value: Any) -> Any:
     return value
 
 
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 class SearchAddresses(ListingSchema):
     query: Annotated[Line, Field(max_length=320)] | None = None
+    # forwarded addresses with this target (an address or URL, matched whole)
+    forward: Annotated[Line, BeforeValidator(_trimmed), Field(max_length=255)] | None = None
     tags: Tags | None = None
     requiredTags: Tags | None = None
     metaData: Bool = False
@@ -47,10 +53,6 @@ class UserAddresses(AuditSchema):
     user: ObjectId
     metaData: Bool = False
     internalData: Bool = False
-
-
-def _trimmed(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class AddressRegisterQuery(AuditSchema):

@@ -46,3 +46,18 @@ def test_asps_with_a_ttl_are_listed_only_with_show_all(api, make_user):
     everything = api.get(f"/users/{user}/asps?showAll=true")["results"]
     assert sorted(item["id"] for item in everything) == sorted([lasting, temporary])
     assert api.get(f"/users/{user}/asps?showAll=false")["results"][0]["id"] == lasting
+
+
+def test_address_search_by_forward_target_finds_forwarded_addresses(api, make_user):
+    make_user("plain", address="plain@example.com")
+    to_mail = api.post("/addresses/forwarded", {"address": "fwd1@example.com",
+                                                "targets": ["Dest@Example.org"]})["id"]
+    to_url = api.post("/addresses/forwarded", {"address": "fwd2@example.com",
+                                               "targets": ["https://hooks.example.org/in"]})["id"]
+    found = api.get("/addresses?forward=Dest@example.org")
+    assert found.status == 200, found
+    assert [item["id"] for item in found["results"]] == [to_mail] and found["total"] == 1
+    by_url = api.get("/addresses?forward=https://hooks.example.org/in")
+    assert [item["id"] for item in by_url["results"]] == [to_url]
+    assert api.get("/addresses?forward=nobody@example.org")["results"] == []
+    assert api.get("/addresses?forward=")["total"] == 3  # empty: no condition

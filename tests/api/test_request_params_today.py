@@ -61,3 +61,14 @@ def test_address_search_by_forward_target_finds_forwarded_addresses(api, make_us
     assert [item["id"] for item in by_url["results"]] == [to_url]
     assert api.get("/addresses?forward=nobody@example.org")["results"] == []
     assert api.get("/addresses?forward=")["total"] == 3  # empty: no condition
+
+
+def test_authlog_action_is_matched_in_lower_case_and_takes_100_characters(api, make_user):
+    user = make_user("logged", password="pw")
+    assert api.post("/authenticate", {"username": "logged", "password": "pw"}).status == 200
+    found = api.get(f"/users/{user}/authlog?action=%20Authentication%20")
+    assert found.status == 200 and found["results"], found
+    assert {entry["action"] for entry in found["results"]} == {"authentication"}
+    assert api.get(f"/users/{user}/authlog?action={'a' * 100}").status == 200
+    too_long = api.get(f"/users/{user}/authlog?action={'a' * 101}")
+    assert too_long.status == 400 and "action" in too_long["details"]

@@ -72,3 +72,19 @@ def test_authlog_action_is_matched_in_lower_case_and_takes_100_characters(api, m
     assert api.get(f"/users/{user}/authlog?action={'a' * 100}").status == 200
     too_long = api.get(f"/users/{user}/authlog?action={'a' * 101}")
     assert too_long.status == 400 and "action" in too_long["details"]
+
+
+def test_attachment_ids_are_taken_in_any_case_and_unknown_ones_are_404(api, account):
+    import base64
+    upload = api.post(account.messages(), {
+        "from": {"address": "a@example.com"}, "to": [{"address": "b@example.com"}],
+        "subject": "file", "text": "see attached",
+        "attachments": [{"filename": "a.txt", "contentType": "text/plain",
+                         "content": base64.b64encode(b"hello").decode()}]})
+    assert upload.status == 200, upload
+    uid = upload["message"]["id"]
+    lower = api.get(f"{account.messages()}/{uid}/attachments/att00001")
+    assert lower.status == 200 and lower.raw == b"hello", lower
+    unknown = api.get(f"{account.messages()}/{uid}/attachments/ATT1")
+    assert unknown.status == 404 and unknown["code"] == "AttachmentNotFound"
+    assert api.get(f"{account.messages()}/{uid}/attachments/file1").status == 400

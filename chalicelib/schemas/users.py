@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.mailbox_paths import normalize_path
+from chalicelib.schemas.messages import Expires
 from chalicelib.schemas.common import Address, Language, Password, Scopes, Tags, Username
 from chalicelib.schemas.metadata import MetaData, Targets
 from chalicelib.validation import (AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema,
@@ -169,3 +170,6 @@ class Logout(AuditSchema):
 
 class ResetPassword(AuditSchema):
     user: ObjectId
+    # The temporary password works from then on (24 hours from that time); false or
+    # absent: at once.
+    validAfter: Expires | None = None

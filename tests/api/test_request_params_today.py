@@ -88,3 +88,38 @@ def test_attachment_ids_are_taken_in_any_case_and_unknown_ones_are_404(api, acco
     unknown = api.get(f"{account.messages()}/{uid}/attachments/ATT1")
     assert unknown.status == 404 and unknown["code"] == "AttachmentNotFound"
     assert api.get(f"{account.messages()}/{uid}/attachments/file1").status == 400
+
+
+def test_password_reset_valid_after_delays_the_temporary_password(api, make_user,
+                                                                   monkeypatch):
+    import time
+    from datetime import datetime, timezone
+
+    from chalicelib.services import users
+    user = make_user("later", password="old-password")
+    start = time.time() + 3600
+    reply = api.post(f"/users/{user}/password/reset", {
+        "validAfter": datetime.fromtimestamp(start, tz=timezone.utc).isoformat()})
+    assert reply.status == 200, reply
+    early = api.post("/authenticate", {"username": "later", "password": reply["password"]})
+    assert early.status == 403 and early["code"] == "TempPasswordNotYetValid"
+    assert early["error"] == "Temporary password is not yet activated"
+    assert api.post("/authenticate", {"username": "later",
+                                      "password": "old-password"}).status == 200
+    monkeypatch.setattr(users, "now_ms", lambda: int((start + 60) * 1000))
+    on_time = api.post("/authenticate", {"username": "later", "password": reply["password"]})
+    assert on_time.status == 200 and on_time["requirePasswordChange"] is True
+    # 24 hours from validAfter, not from the reset
+    monkeypatch.setattr(users, "now_ms", lambda: int((start + 24 * 3600 - 60) * 1000))
+    assert api.post("/authenticate", {"username": "later",
+                                      "password": reply["password"]}).status == 200
+
+
+def test_password_reset_valid_after_false_or_empty_means_now(api, make_user):
+    user = make_user("atonce", password="old-password")
+    for value in (False, ""):
+        reply = api.post(f"/users/{user}/password/reset", {"validAfter": value})
+        assert reply.status == 200, reply
+        assert api.post("/authenticate", {"username": "atonce",
+                                          "password": reply["password"]}).status == 200
+    assert api.post(f"/users/{user}/password/reset", {"validAfter": "soon"}).status == 400

@@ -123,3 +123,13 @@ def test_password_reset_valid_after_false_or_empty_means_now(api, make_user):
         assert api.post("/authenticate", {"username": "atonce",
                                           "password": reply["password"]}).status == 200
     assert api.post(f"/users/{user}/password/reset", {"validAfter": "soon"}).status == 400
+
+
+def test_language_is_any_text_of_at_most_20_characters(api, make_user):
+    from tests.support import mailbox_ids
+    user = make_user("polyglot", language="Estonian (et-EE)")
+    assert api.get(f"/users/{user}")["language"] == "Estonian (et-EE)"
+    assert "Sent Mail" in mailbox_ids(user)  # no known language: English folder names
+    assert api.put(f"/users/{user}", {"language": "et_EE"}).status == 200
+    too_long = api.put(f"/users/{user}", {"language": "x" * 21})
+    assert too_long.status == 400 and "language" in too_long["details"]

@@ -138,9 +138,12 @@ class CreateUser(_Settings):
 
 
 class UpdateUser(_Settings):
+    """An empty `existingPassword`, `name` or `language` is as if not given (WildDuck)."""
+
     user: ObjectId
-    existingPassword: Annotated[str, Field(max_length=256)] | None = None
-    name: Name | None = None
+    existingPassword: Annotated[Annotated[str, Field(max_length=256)] | None,
+                                BeforeValidator(_empty_as_none)] = None
+    name: Annotated[Name | None, BeforeValidator(_empty_as_none)] = None
     password: Password = None
     hashedPassword: Bool = False
     quota: Quota | None = None

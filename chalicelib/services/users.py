@@ -83,9 +83,9 @@ def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -
 def _given(params: UpdateUser) -> set[str]:
     """The fields an update changes. An empty value of a yes/no field (`""`, null) leaves
     it as it is: storing a null there would read as "no" here but fail every condition
-    that expects false."""
+    that expects false. So does an empty `name` or `language`, as in WildDuck."""
     return {name for name in params.model_fields_set
-            if name not in _FLAGS or getattr(params, name) is not None}
+            if name not in _PLAIN_FIELDS or getattr(params, name) is not None}
 
 
 def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:

@@ -133,3 +133,11 @@ def test_language_is_any_text_of_at_most_20_characters(api, make_user):
     assert api.put(f"/users/{user}", {"language": "et_EE"}).status == 200
     too_long = api.put(f"/users/{user}", {"language": "x" * 21})
     assert too_long.status == 400 and "language" in too_long["details"]
+
+
+def test_empty_name_language_or_existing_password_change_nothing(api, make_user):
+    user = make_user("keeper", password="pw-one", name="Kee Per", language="et")
+    assert api.put(f"/users/{user}", {"name": "", "language": "", "existingPassword": "",
+                                      "spamLevel": 10}).status == 200
+    shown = api.get(f"/users/{user}").json
+    assert (shown["name"], shown["language"], shown["spamLevel"]) == ("Kee Per", "et", 10)

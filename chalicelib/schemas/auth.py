@@ -15,7 +15,8 @@ class Authenticate(AuditSchema):
     username: Annotated[Line, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     scope: Scope = "master"
-    protocol: Annotated[Line, Field(max_length=64)] | None = None
+    # What the security log records for the login; WildDuck's default when none is given.
+    protocol: Annotated[Line, Field(min_length=1, max_length=64)] = "API"
     token: Bool = False
     appId: Annotated[Line, Field(max_length=256)] | None = None
 

@@ -141,3 +141,11 @@ def test_empty_name_language_or_existing_password_change_nothing(api, make_user)
                                       "spamLevel": 10}).status == 200
     shown = api.get(f"/users/{user}").json
     assert (shown["name"], shown["language"], shown["spamLevel"]) == ("Kee Per", "et", 10)
+
+
+def test_authentication_without_protocol_is_logged_as_api(api, make_user):
+    user = make_user("noproto", password="pw")
+    assert api.post("/authenticate", {"username": "noproto", "password": "pw"}).status == 200
+    assert api.post("/authenticate", {"username": "noproto", "password": "no"}).status == 403
+    entries = api.get(f"/users/{user}/authlog?action=authentication")["results"]
+    assert [entry["protocol"] for entry in entries] == ["API", "API"]

@@ -142,6 +142,10 @@ class AuthFailed(Forbidden):
     code, default_message = "AuthFailed", "Authentication failed"
 
 
+class TempPasswordNotYetValid(Forbidden):
+    code, default_message = "TempPasswordNotYetValid", "Temporary password is not yet activated"
+
+
 class InvalidAuthScope(Forbidden):
     code, default_message = "InvalidAuthScope", "Authentication scope is not allowed"
 

@@ -20,7 +20,8 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/users/{user}/asps", "GET", "asps.ListAsps", response="AspList",
           summary="List the application specific passwords of a user")
 def list_asps(params: ListAsps) -> dict[str, Any]:
-    return {"results": [asp_view(item) for item in asps.listing(params.user)]}
+    return {"results": [asp_view(item) for item in asps.listing(params.user)
+                        if params.showAll or item.expires is None]}
 
 
 @endpoint(bp, "/users/{user}/asps/{asp}", "GET", "asps.AspRef", response="AspDetails",

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Address, Tags, WildcardAddress
 from chalicelib.schemas.metadata import MetaData
-from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId, Schema
+from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId
 
 Name = Annotated[Line, Field(max_length=256)]
 
@@ -30,27 +30,29 @@ def _url_decoded(value: Any) -> Any:
     return value
 
 
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 class SearchAddresses(ListingSchema):
     query: Annotated[Line, Field(max_length=320)] | None = None
+    # forwarded addresses with this target (an address or URL, matched whole)
+    forward: Annotated[Line, BeforeValidator(_trimmed), Field(max_length=255)] | None = None
     tags: Tags | None = None
     requiredTags: Tags | None = None
     metaData: Bool = False
     internalData: Bool = False
 
 
-class ResolveAddress(Schema):
+class ResolveAddress(AuditSchema):
     address: Annotated[Address, BeforeValidator(_url_decoded)]
     allowWildcard: Bool = False  # an unknown address may match a catch-all `*@domain`
 
 
-class UserAddresses(Schema):
+class UserAddresses(AuditSchema):
     user: ObjectId
     metaData: Bool = False
     internalData: Bool = False
-
-
-def _trimmed(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class AddressRegisterQuery(AuditSchema):
@@ -60,12 +62,12 @@ class AddressRegisterQuery(AuditSchema):
     limit: Limit = 20
 
 
-class AddressRef(Schema):
+class AddressRef(AuditSchema):
     user: ObjectId
     id: ObjectId  # the path's address id (WildDuck's `:id`)
 
 
-class CreateAddress(Schema):
+class CreateAddress(AuditSchema):
     user: ObjectId
     address: WildcardAddress
     main: Bool = False
@@ -76,7 +78,7 @@ class CreateAddress(Schema):
     internalData: MetaData | None = None
 
 
-class UpdateAddress(Schema):
+class UpdateAddress(AuditSchema):
     user: ObjectId
     id: ObjectId
     address: Address | None = None  # a new spelling or a new address for it

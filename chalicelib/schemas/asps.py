@@ -37,9 +37,11 @@ class ListAsps(Schema):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     user: ObjectId
+    # As WildDuck: passwords made with a `ttl` (temporary ones) are listed only when asked.
+    showAll: Bool = False
 
 
-class AspRef(Schema):
+class AspRef(AuditSchema):
     user: ObjectId
     asp: ObjectId
 

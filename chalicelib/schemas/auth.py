@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.schemas.common import Scope
@@ -15,7 +15,8 @@ class Authenticate(AuditSchema):
     username: Annotated[Line, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     scope: Scope = "master"
-    protocol: Annotated[Line, Field(max_length=64)] | None = None
+    # What the security log records for the login; WildDuck's default when none is given.
+    protocol: Annotated[Line, Field(min_length=1, max_length=64)] = "API"
     token: Bool = False
     appId: Annotated[Line, Field(max_length=256)] | None = None
 
@@ -44,7 +45,9 @@ class RevokeToken(AuditSchema):
 
 class AuthlogQuery(ListingSchema):
     user: ObjectId
-    action: Annotated[Line, Field(max_length=64)] | None = None
+    # Trimmed and lower-cased as WildDuck does: actions are logged in lower case.
+    action: Annotated[Line, AfterValidator(lambda text: text.strip().lower() or None),
+                      Field(max_length=100)] | None = None
     sess: Session | None = None
     ip: IpAddress | None = None
     # Today's server filters on `filterIp` (documented as `filterip`); `ip` is then the caller's.

@@ -6,14 +6,14 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, model_validator
 
 from chalicelib.schemas.messages import Expires
-from chalicelib.validation import AuditSchema, Bool, Line, ObjectId, Schema, Text
+from chalicelib.validation import AuditSchema, Bool, Line, ObjectId, Text
 
 Name = Annotated[Line, Field(max_length=128), AfterValidator(str.strip)]
 Subject = Annotated[Line, Field(max_length=2 * 1024), AfterValidator(str.strip)]
 Body = Annotated[Text, Field(max_length=128 * 1024), AfterValidator(str.strip)]
 
 
-class AutoreplyRef(Schema):
+class AutoreplyRef(AuditSchema):
     user: ObjectId
 
 

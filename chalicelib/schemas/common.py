@@ -84,5 +84,7 @@ WildcardAddress = Annotated[str, BeforeValidator(_address_or_any_domain)]
 Password = Annotated[Annotated[Line, Field(max_length=256)] | None, BeforeValidator(_password)]
 Tags = Annotated[CsvList, AfterValidator(_tags)]
 Scopes = Annotated[CsvList, AfterValidator(_scopes)]
-Language = Annotated[str, BeforeValidator(_language), Field(pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})?$")]
+# Any text of at most 20 characters, as WildDuck takes it; default folder names are picked
+# by its first subtag (services/mailbox_defaults), English when it names no known one.
+Language = Annotated[Line, BeforeValidator(_language), Field(max_length=20)]
 Scope = Annotated[str, Field(pattern=r"^(master|imap|pop3|smtp)$")]

@@ -112,7 +112,7 @@ class UpdateFilter(FilterFields):
     filter: ObjectId
 
 
-class FilterRef(Schema):
+class FilterRef(AuditSchema):
     user: ObjectId
     filter: ObjectId
 

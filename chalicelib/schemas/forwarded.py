@@ -70,11 +70,11 @@ class ListDomainAliases(ListingSchema):
     query: Annotated[Line, Field(max_length=255)] | None = None
 
 
-class DomainAliasRef(Schema):
+class DomainAliasRef(AuditSchema):
     alias: ObjectId
 
 
-class ResolveDomainAlias(Schema):
+class ResolveDomainAlias(AuditSchema):
     alias: Annotated[Domain, BeforeValidator(_url_decoded)]
 
 

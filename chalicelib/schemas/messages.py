@@ -228,7 +228,10 @@ class ReadMessage(MessageRef):
 
 
 class AttachmentRef(MessageRef):
-    attachment: Annotated[str, Field(pattern=r"^ATT\d{5,8}$")]
+    # Any case and any number of digits, as WildDuck takes it; an id the message does not
+    # have is 404 AttachmentNotFound.
+    attachment: Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+                          Field(pattern=r"^ATT\d{1,10}$")]
 
 
 class UpdateMessages(AuditSchema):

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.mailbox_paths import normalize_path
+from chalicelib.schemas.messages import Expires
 from chalicelib.schemas.common import Address, Language, Password, Scopes, Tags, Username
 from chalicelib.schemas.metadata import MetaData, Targets
 from chalicelib.validation import (AuditSchema, Bool, Int, Line, ListingSchema, ObjectId, Schema,
@@ -74,7 +75,7 @@ class ListUsers(ListingSchema):
     internalData: Bool = False
 
 
-class UserRef(Schema):
+class UserRef(AuditSchema):
     user: ObjectId
 
 
@@ -137,9 +138,12 @@ class CreateUser(_Settings):
 
 
 class UpdateUser(_Settings):
+    """An empty `existingPassword`, `name` or `language` is as if not given (WildDuck)."""
+
     user: ObjectId
-    existingPassword: Annotated[str, Field(max_length=256)] | None = None
-    name: Name | None = None
+    existingPassword: Annotated[Annotated[str, Field(max_length=256)] | None,
+                                BeforeValidator(_empty_as_none)] = None
+    name: Annotated[Name | None, BeforeValidator(_empty_as_none)] = None
     password: Password = None
     hashedPassword: Bool = False
     quota: Quota | None = None
@@ -162,10 +166,13 @@ class DeleteUser(AuditSchema):
     user: ObjectId
 
 
-class Logout(Schema):
+class Logout(AuditSchema):
     user: ObjectId
     reason: Annotated[Line, Field(max_length=256)] | None = None
 
 
 class ResetPassword(AuditSchema):
     user: ObjectId
+    # The temporary password works from then on (24 hours from that time); false or
+    # absent: at once.
+    validAfter: Expires | None = None

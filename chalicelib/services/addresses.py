@@ -242,6 +242,11 @@ def _search_filter(params: SearchAddresses) -> Condition | None:
     needle = _search_needle(params.query) if params.query else ""
     if needle:
         conditions.append(AddressItem.addrview.contains(needle))
+    if params.forward:  # a list attribute: DynamoDB tests membership, not a substring
+        target = params.forward
+        if addressing.is_valid_address(target):
+            target = addressing.display_address(target)  # the spelling targets are kept in
+        conditions.append(AddressItem.targets.contains(target))
     if params.tags:
         any_tag = AddressItem.tagsview.contains(params.tags[0].lower())
         for tag in params.tags[1:]:

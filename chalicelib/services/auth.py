@@ -16,7 +16,8 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import addressing
 from chalicelib.config import settings
-from chalicelib.errors import AuthFailed, InvalidAuthScope, RateLimitedError
+from chalicelib.errors import (AuthFailed, InvalidAuthScope, RateLimitedError,
+                               TempPasswordNotYetValid)
 from chalicelib.security import passwords
 from chalicelib.services import addresses, asps, authlog, ratelimit, tokens, users
 from chalicelib.services.authlog import Audit
@@ -68,6 +69,8 @@ def verify_master(user: UserItem, password: str) -> Verified | None:
         return Verified("master", require_password_change=bool(user.requirePasswordChange))
     if source == "temporary":
         return Verified("temporary", require_password_change=True)
+    if source == "not yet valid":
+        raise TempPasswordNotYetValid()
     return None
 
 
@@ -113,7 +116,10 @@ def authenticate(params: Authenticate) -> Authenticated:
         raise fail(AuthFailed("User account is disabled"))
     if params.scope in (user.disabledScopes or []):
         raise fail(InvalidAuthScope(f"Access to {params.scope} is disabled for this user"))
-    verified = verify_credentials(user, params.password, params.scope)
+    try:
+        verified = verify_credentials(user, params.password, params.scope)
+    except TempPasswordNotYetValid as error:
+        raise fail(error) from None
     if verified is None:
         ratelimit.record_failure(user.id, ratelimit.AUTHENTICATION)
         raise fail(AuthFailed())

@@ -83,9 +83,9 @@ def _check_encryption(encrypts: bool, pub_key: str | None, removing_key: bool) -
 def _given(params: UpdateUser) -> set[str]:
     """The fields an update changes. An empty value of a yes/no field (`""`, null) leaves
     it as it is: storing a null there would read as "no" here but fail every condition
-    that expects false."""
+    that expects false. So does an empty `name` or `language`, as in WildDuck."""
     return {name for name in params.model_fields_set
-            if name not in _FLAGS or getattr(params, name) is not None}
+            if name not in _PLAIN_FIELDS or getattr(params, name) is not None}
 
 
 def _check_encryption_update(params: UpdateUser, user: UserItem) -> Condition | None:
@@ -287,20 +287,22 @@ _CLEARABLE_FIELDS = ("targets", "fromWhitelist", "metaData", "internalData", *LI
 
 def password_source(user: UserItem, password: str) -> str | None:
     """Which of the account's passwords `password` is: "master", "temporary" (from a
-    reset, while it is valid), or None."""
+    reset, while it is valid), "not yet valid" (a reset's before its `validAfter`), or
+    None."""
     if user.password and passwords.verify_password(password, user.password):
         return "master"
     temp = user.tempPassword.as_dict() if user.tempPassword else None
     if temp and temp.get("expires", 0) > now_ms() and \
             passwords.verify_password(password, temp["hash"]):
-        return "temporary"
+        return "not yet valid" if temp.get("validAfter", 0) > now_ms() else "temporary"
     return None
 
 
 def has_live_temporary_password(user: UserItem) -> bool:
-    """A password reset gave the account a temporary password that is still valid."""
+    """A password reset gave the account a temporary password that is valid now."""
     temp = user.tempPassword.as_dict() if user.tempPassword else None
-    return bool(temp) and temp.get("expires", 0) > now_ms()
+    now = now_ms()
+    return bool(temp) and temp.get("expires", 0) > now >= temp.get("validAfter", 0)
 
 
 def _check_existing_password(user: UserItem, password: str, audit: Audit) -> None:
@@ -309,7 +311,7 @@ def _check_existing_password(user: UserItem, password: str, audit: Audit) -> Non
     check against, so the check is skipped (as in WildDuck). A failure is logged."""
     if not user.password and not has_live_temporary_password(user):
         return
-    if password_source(user, password) is None:
+    if password_source(user, password) not in ("master", "temporary"):
         authlog.record(user.id, "password change", audit, result="fail")
         raise AuthFailed("Password verification failed")
 
@@ -485,15 +487,20 @@ def logout(user_id: str, reason: str | None) -> None:
     run(build)
 
 
-def reset_password(user_id: str, audit: Audit) -> str:
-    """Issue a temporary password (24 h, master scope) and turn 2FA off."""
+def reset_password(user_id: str, audit: Audit, valid_after: int | None = None) -> str:
+    """Issue a temporary password (master scope, usable for 24 h from `valid_after` or
+    now) and turn 2FA off."""
     user = get(user_id)
     temporary = new_temporary_password()
     now = now_ms()
+    start = max(now, valid_after or 0)
+    temp: dict[str, Any] = {
+        "hash": passwords.hash_password(temporary, settings().password_hash_profile),
+        "created": now, "expires": start + TEMP_PASSWORD_TTL_MS}
+    if start > now:
+        temp["validAfter"] = start
     update_logged(user, [
-        UserItem.tempPassword.set({
-            "hash": passwords.hash_password(temporary, settings().password_hash_profile),
-            "created": now, "expires": now + TEMP_PASSWORD_TTL_MS}),
+        UserItem.tempPassword.set(temp),
         UserItem.requirePasswordChange.set(True),
         UserItem.passwordChanged.set(now),  # revokes the user tokens issued before
         UserItem.enabled2fa.set([]),

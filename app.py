@@ -96,13 +96,16 @@ def _purge_summary(job: str, report: Any) -> dict[str, int]:
 @background
 def purge_deleted_mailboxes(event: Any) -> dict[str, int]:
     """Remove the messages of deleted mailboxes, a bounded number per run; then run the
-    queued archive restores (`POST /archived/restore`), the other task kind."""
+    queued archive restores (`POST /archived/restore`) and mailbox emptyings
+    (`DELETE .../messages`), the other task kinds."""
     from chalicelib.services import maintenance
     summary = _purge_summary("purge-mailboxes", maintenance.purge_mailboxes())
     restores = maintenance.restore_archived()
     logs.info("restore-archived", tasksDone=restores.tasks_done, restored=restores.restored,
               failed=restores.failed)
-    return {**summary, "messagesRestored": restores.restored}
+    cleared = maintenance.clear_mailboxes()
+    logs.info("clear-mailboxes", deleted=cleared)
+    return {**summary, "messagesRestored": restores.restored, "messagesCleared": cleared}
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))

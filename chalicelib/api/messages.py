@@ -1,6 +1,7 @@
 """Routes of messages: upload, listing, reading, updates and moves, deletion, quota."""
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
@@ -12,12 +13,13 @@ from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.services import archive, message_updates, messages, quota
 from chalicelib.services.idempotency import Claim
-from chalicelib.services.messages import Download, NewMessage
+from chalicelib.services.messages import Download, NewMessage, owned_mailbox
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.messages import (AttachmentRef, CreateUpload, DeleteMessage,
-                                             ListFlagged, ListMessages, MessageRef, QuotaReset,
-                                             ReadMessage, UpdateMessages, UploadMessage)
+    from chalicelib.schemas.messages import (AttachmentRef, ClearMailbox, CreateUpload,
+                                             DeleteMessage, ListFlagged, ListMessages,
+                                             MessageRef, QuotaReset, ReadMessage,
+                                             UpdateMessages, UploadMessage)
 
 bp = Blueprint(__name__)
 
@@ -26,6 +28,9 @@ MESSAGE = MESSAGES + "/{message}"
 
 SOURCE = Binary("message/rfc822", "The stored RFC 822 source")
 ATTACHMENT = Binary("*/*", "The decoded attachment, with its own content type")
+# Emptying a mailbox in the request stops after this long (API Gateway cuts at 29 s);
+# what is left is queued for the task runner.
+CLEAR_WITHIN_S = 8.0
 
 
 def _download(download: Download) -> Response:
@@ -148,6 +153,23 @@ def update_messages_bulk(params: UpdateMessages) -> dict[str, Any]:
 def delete_message(params: DeleteMessage) -> dict[str, Any]:
     archive.delete(params.user, params.mailbox, params.message)
     return {}
+
+
+@endpoint(bp, MESSAGES, "DELETE", "messages.ClearMailbox",
+          response="MailboxCleared | ClearScheduled",
+          summary="Delete every message of a mailbox (to the archive), now or as a task")
+def clear_mailbox(params: ClearMailbox) -> dict[str, Any]:
+    owned_mailbox(params.user, params.mailbox)
+    if params.async_:
+        task, existing = archive.queue_clear(params.user, params.mailbox, params.skipArchive)
+        return {"existing": existing, "scheduled": task}
+    cleared = archive.clear(params.user, params.mailbox, params.skipArchive,
+                            until=time.time() + CLEAR_WITHIN_S)
+    answer: dict[str, Any] = {"deleted": cleared.deleted, "errors": cleared.errors}
+    if not cleared.done:  # a large mailbox: the task runner finishes it
+        answer["scheduled"] = archive.queue_clear(params.user, params.mailbox,
+                                                  params.skipArchive)[0]
+    return answer
 
 
 @endpoint(bp, "/users/{user}/quota/reset", "POST", "messages.QuotaReset", response="QuotaRecount",

@@ -555,6 +555,17 @@ class MessagesMoved(Answer):
 MessagesChanged = MessagesUpdated | MessagesMoved
 
 
+class MailboxCleared(Answer):
+    deleted: int = Field(description="Messages deleted by this request")
+    errors: int = Field(description="Messages that could not be deleted")
+    scheduled: Id = Field(None, description="Set when the rest was queued: the task id")
+
+
+class ClearScheduled(Answer):
+    existing: bool = Field(description="The mailbox was already queued for emptying")
+    scheduled: Id = Field(description="The task id")
+
+
 class QuotaRecount(Answer):
     storageUsed: int
     previousStorageUsed: int

@@ -246,6 +246,13 @@ class UpdateMessages(AuditSchema):
     expires: Expires | None = None
 
 
+class ClearMailbox(AuditSchema):
+    user: ObjectId
+    mailbox: ObjectId
+    async_: Bool = Field(False, alias="async")  # queue the work instead of doing it now
+    skipArchive: Bool = False
+
+
 class DeleteMessage(AuditSchema):
     user: ObjectId
     mailbox: ObjectId

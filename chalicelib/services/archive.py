@@ -9,10 +9,14 @@ again under the same condition as an upload and gives the message a new uid.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+
+from pynamodb.exceptions import PutError
 
 from chalicelib.config import settings
 from chalicelib.cursors import decode_cursor
-from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
+from chalicelib.errors import (DomainError, MessageNotFound, NoSuchMailbox, OverQuotaError,
+                               UserNotFound)
 from chalicelib.ids import new_id
 from chalicelib.services import users
 from chalicelib.services.messages import (FullView, flagged_visible, full_view, over_quota, owned,
@@ -28,12 +32,14 @@ from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import JUNK, SEEN, MessageItem
 from chalicelib.store.paging import Page, query_page
-from chalicelib.store.tasks import RESTORE_ARCHIVED, TaskItem
+from chalicelib.store.tasks import CLEAR_MAILBOX, RESTORE_ARCHIVED, TaskItem
 from chalicelib.store.transact import Transaction, TransactionFailed, run
 from chalicelib.store.users import UserItem
 
 
-def delete(user_id: str, mailbox_id: str, uid: int) -> None:
+def delete(user_id: str, mailbox_id: str, uid: int, keep: bool = True) -> None:
+    """Delete a message; `keep=False` skips the archive (its S3 folder, then referenced
+    by nothing, is removed by the sweeper)."""
     item = owned(user_id, mailbox_id, uid)
     current = {"item": item}
 
@@ -41,7 +47,8 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
         message = current["item"]
         size = int(message.size)
         tx.delete(message, condition=MessageItem.rev == message.rev, label="message")
-        tx.save(archive_store.archived_from(message, settings().archive_retention_days))
+        if keep:
+            tx.save(archive_store.archived_from(message, settings().archive_retention_days))
         tx.update(MailboxItem(user=user_id, id=mailbox_id), actions=[
             MailboxItem.total.add(-1), MailboxItem.unseen.add(0 if message.has(SEEN) else -1),
             MailboxItem.size.add(-size), MailboxItem.modifyIndex.add(1),
@@ -50,7 +57,8 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
                   condition=UserItem.kind.exists(), label="user")
         seqs.put(tx, [("EXPUNGE", {"mailbox": mailbox_id, "uid": uid,
                                    "message": message.msgid, "thread": message.thread})])
-        tx.save(event(user_id, message.msgid, "ARCHIVE", mailbox=mailbox_id, uid=uid))
+        if keep:
+            tx.save(event(user_id, message.msgid, "ARCHIVE", mailbox=mailbox_id, uid=uid))
 
     def reread(failure: TransactionFailed) -> None:
         current["item"] = owned(user_id, mailbox_id, uid)  # changed, or gone: 404
@@ -59,6 +67,51 @@ def delete(user_id: str, mailbox_id: str, uid: int) -> None:
         if seqs is None:
             raise UserNotFound()
         run(build, errors={"mailbox": NoSuchMailbox, "user": UserNotFound}, on_retry=reread)
+
+
+@dataclass
+class Cleared:
+    deleted: int = 0
+    errors: int = 0
+    done: bool = True
+
+
+def clear(user_id: str, mailbox_id: str, skip_archive: bool, until: float,
+          limit: int | None = None) -> Cleared:
+    """Delete the mailbox's messages, newest uid first, each as `delete` does (drafts
+    and, with `skip_archive`, every message without an archived copy, as WildDuck), until
+    the mailbox is empty, `until` (epoch seconds) passes or `limit` messages are done
+    (`done` False: call again)."""
+    cleared = Cleared()
+    for uid, draft in store.uids_newest_first(mailbox_id):
+        if time.time() >= until or (limit is not None and cleared.deleted >= limit):
+            cleared.done = False
+            break
+        try:
+            delete(user_id, mailbox_id, uid, keep=not (skip_archive or draft))
+            cleared.deleted += 1
+        except MessageNotFound:
+            continue  # moved or deleted meanwhile
+        except (NoSuchMailbox, UserNotFound):
+            raise  # nothing more to empty
+        except DomainError:
+            cleared.errors += 1
+    return cleared
+
+
+def queue_clear(user_id: str, mailbox_id: str, skip_archive: bool) -> tuple[str, bool]:
+    """Queue the emptying of a mailbox for the task runner (one task per mailbox: a
+    second request finds it `existing`). Returns (task id, existing)."""
+    now = time.time()
+    task = TaskItem(kind=CLEAR_MAILBOX, id=mailbox_id, user=user_id,
+                    data={"skipArchive": skip_archive}, created=int(now * 1000))
+    try:
+        task.save(condition=TaskItem.id.does_not_exist())
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        return mailbox_id, True
+    return mailbox_id, False
 
 
 def queue_restore(user_id: str, start_ms: int, end_ms: int) -> str:

@@ -37,7 +37,8 @@ from chalicelib.store.filters import FilterItem
 from chalicelib.store.journal import JournalItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
-from chalicelib.store.tasks import PURGE_MAILBOX, PURGE_USER, RESTORE_ARCHIVED, TaskItem
+from chalicelib.store.tasks import (CLEAR_MAILBOX, PURGE_MAILBOX, PURGE_USER, RESTORE_ARCHIVED,
+                                    TaskItem)
 from chalicelib.store.transact import API_BUDGET_S, MAX_ITEMS, budget, chunked, run
 from chalicelib.store.users import UserItem
 
@@ -148,6 +149,26 @@ def restore_archived(max_messages: int = 1000) -> RestoreReport:
             task.update(actions=[TaskItem.data.set({**data, "after": after})])
             break
     return report
+
+
+def clear_mailboxes(max_messages: int = 1000) -> int:
+    """Run the queued mailbox emptyings (`DELETE .../messages?async=true`, or the rest of
+    one too large for its request): at most `max_messages` deleted a run, each as a
+    single delete (counters, journal and archive exact); the task goes when the mailbox
+    is empty, or gone. Returns how many messages were deleted."""
+    deleted = 0
+    for task in TaskItem.query(CLEAR_MAILBOX, consistent_read=True):
+        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        try:
+            cleared = archive.clear(task.user, task.id, bool(data.get("skipArchive")),
+                                    until=float("inf"), limit=max_messages - deleted)
+        except (UserNotFound, NoSuchMailbox):
+            cleared = archive.Cleared()  # nothing left to empty
+        deleted += cleared.deleted
+        if not cleared.done:
+            break
+        task.delete()
+    return deleted
 
 
 # Per-user partitions a deleted account leaves behind, emptied before its user item.

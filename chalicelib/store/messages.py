@@ -193,6 +193,13 @@ def all_in(mailbox: str, attributes: list[str] | None = None,
                              consistent_read=True)
 
 
+def uids_newest_first(mailbox: str) -> Iterator[tuple[int, bool]]:
+    """(uid, is a draft) of every message, highest uid first: keys and flags only."""
+    for item in MessageItem.query(mailbox, attributes_to_get=["uid", "flags"],
+                                  scan_index_forward=False, consistent_read=True):
+        yield int(item.uid), item.has(DRAFT)
+
+
 def flagged_entries(user: str) -> Iterator[MessageItem]:
     """Every entry of the user's `flagged` index, keys only (for counting)."""
     return MessageItem.flagged_index.query(user, attributes_to_get=["mailbox", "uid"])

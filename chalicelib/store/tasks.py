@@ -11,6 +11,8 @@ PURGE_MAILBOX = "purge-mailbox"  # data: {mailbox, path}; its messages are remov
 QUOTA_RESET = "quota-reset"  # data: {after: the last account recounted}; every account
 # data: {start, end} (epoch ms of deletion), `after` (the last archived id done)
 RESTORE_ARCHIVED = "restore-archived"
+# id: the mailbox id; data: {skipArchive}; its messages are deleted (to the archive)
+CLEAR_MAILBOX = "clear-mailbox"
 SEARCH_BACKFILL = "search-backfill"  # id: a user id or "*"; data: where it stands
 
 

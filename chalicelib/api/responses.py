@@ -519,6 +519,17 @@ class DraftSubmitted(Answer):
     message: StoredMessage | None = None
 
 
+class ForwardTarget(Closed):
+    seq: str = Field(description="Its place in the list, 3 hex digits (001, 002, ...)")
+    type: str
+    value: str
+
+
+class StoredForwarded(Answer):
+    queueId: str = Field(None, description="SES's message id; absent when nobody was given")
+    forwarded: list[ForwardTarget]
+
+
 class UploadTarget(Answer):
     id: Id
     method: Literal["PUT"]

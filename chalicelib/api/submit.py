@@ -12,7 +12,7 @@ from chalicelib.services.idempotency import Claim
 from chalicelib.services.submission import Submitted
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.submit import SubmitDraft, SubmitMessage
+    from chalicelib.schemas.submit import ForwardStored, SubmitDraft, SubmitMessage
 
 bp = Blueprint(__name__)
 
@@ -40,6 +40,25 @@ def submit_draft(params: SubmitDraft, ctx: RequestContext) -> dict[str, Any]:
         return result
 
     return once(ctx, f"submit-draft:{params.user}", params, send, _draft_view)
+
+
+@endpoint(bp, "/users/{user}/mailboxes/{mailbox}/messages/{message}/forward", "POST",
+          "submit.ForwardStored", response="StoredForwarded",
+          summary="Forward a stored message to other addresses")
+def forward_stored(params: ForwardStored, ctx: RequestContext) -> dict[str, Any]:
+    def send(claim: Claim | None) -> dict[str, Any]:
+        done = submission.forward_stored(params, claim)
+        result = {"queueId": done.queue_id or "", "recipients": list(done.recipients)}
+        submission.remember(claim, result)
+        return result
+
+    def view(result: dict[str, Any]) -> dict[str, Any]:
+        forwarded = [{"seq": f"{n:03x}", "type": "mail", "value": address}
+                     for n, address in enumerate(result["recipients"], start=1)]
+        return {**({"queueId": result["queueId"]} if result["queueId"] else {}),
+                "forwarded": forwarded}
+
+    return once(ctx, f"forward-stored:{params.user}", params, send, view)
 
 
 def _result(done: Submitted) -> dict[str, Any]:

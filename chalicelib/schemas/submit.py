@@ -8,8 +8,9 @@ from pydantic import Field
 
 from chalicelib.schemas.messages import (AddressIn, AddressList, AttachmentIn, EpochMs,
                                          HeaderIn, Uid)
+from chalicelib.schemas.common import Address
 from chalicelib.schemas.metadata import MetaData
-from chalicelib.validation import AuditSchema, Bool, Line, ObjectId, Schema, Text
+from chalicelib.validation import AuditSchema, Bool, Int, Line, ObjectId, Schema, Text
 
 
 class Reference(Schema):
@@ -63,3 +64,13 @@ class SubmitDraft(AuditSchema):
     message: Uid
     deleteFiles: Bool = False
     sendTime: EpochMs | None = None
+
+
+class ForwardStored(AuditSchema):
+    user: ObjectId
+    mailbox: ObjectId
+    message: Uid
+    # The n-th target a delivery forwarded the message to: those are not kept here,
+    # so it adds none (WildDuck then forwards to `addresses` alone, as here).
+    target: Annotated[Int, Field(ge=1, le=1000)] | None = None
+    addresses: Annotated[list[Address], Field(max_length=50)] | None = None

@@ -39,7 +39,7 @@ from chalicelib.store.messages import DRAFT
 from chalicelib.store.users import UserItem
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.submit import SubmitDraft, SubmitMessage
+    from chalicelib.schemas.submit import ForwardStored, SubmitDraft, SubmitMessage
 
 # A sendTime this far ahead is still "now" (clocks of client and server differ).
 SEND_TIME_SLACK_MS = 60_000
@@ -218,6 +218,30 @@ def submit_draft(params: SubmitDraft, claim: idempotency.Claim | None) -> Submit
         return Submitted(int(item.uid), target, int(item.size), sent.message_id)
     [(_, uid)] = message_updates.move(user.id, params.mailbox, str(item.uid), target, changes)
     return Submitted(uid, target, int(item.size), sent.message_id)
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    queue_id: str | None  # SES's message id; None when there was nobody to send to
+    recipients: tuple[str, ...]
+
+
+def forward_stored(params: ForwardStored, claim: idempotency.Claim | None) -> Forwarded:
+    """Send a stored message on, as it is, from the account's address to `addresses`,
+    counted against the account's daily `forwards` limit like a filter's forward. Each
+    call sends (WildDuck's behaviour) unless it repeats an Idempotency-Key."""
+    user = _sender(params.user)
+    item = messages.owned(user.id, params.mailbox, params.message)
+    recipients = list(dict.fromkeys(params.addresses or []))
+    if not recipients:
+        return Forwarded(None, ())
+    if not user.address:
+        raise InputValidationError({"user": "The account has no address to send from"})
+    raw = blobs.get(blobs.raw_key(item.user, int(item.idate), item.msgid))
+    dedupe_key = claim.key if claim else f"forward-stored:{item.msgid}:{uuid.uuid4()}"
+    sent = outbound.send(user.id, _outgoing(raw), user.address, recipients, "forward",
+                         dedupe_key)
+    return Forwarded(sent.message_id, sent.recipients)
 
 
 # ------------------------------------------------------------------------- shared

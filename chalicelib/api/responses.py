@@ -263,7 +263,7 @@ class AspCreated(Answer):
 
 class AddressSearchResult(Closed):
     id: Id
-    name: str | None
+    name: str | Literal[False] = Field(description="false when the address has no name")
     address: str
     user: Id | None = Field(description="null for a forwarded address")
     forwarded: bool
@@ -314,7 +314,8 @@ class AutoreplyStatus(Closed):
 
 class ForwardedAddress(Answer):
     id: Id
-    name: str
+    name: str | Literal[False] = Field(
+        description="No name: false from GET /addresses/forwarded/{id}, \"\" when resolved")
     address: str
     targets: list[str]
     limits: ForwardLimits
@@ -343,7 +344,7 @@ class DomainAlias(Answer, DomainAliasSummary):
 
 class UserAddress(Closed):
     id: Id
-    name: str | None
+    name: str | Literal[False] = Field(description="false when the address has no name")
     address: str
     main: bool
     tags: list[str]

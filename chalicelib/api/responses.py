@@ -239,7 +239,7 @@ class AspLastUse(Closed):
 class Asp(Closed):
     id: Id
     description: str
-    scopes: list[str]
+    scopes: list[str] = Field(description="\"*\" (every scope) is listed as imap, pop3, smtp")
     lastUse: AspLastUse
     created: Timestamp
     expires: Timestamp | Literal[False]
@@ -257,6 +257,8 @@ class AspCreated(Answer):
     id: Id
     password: str
     mobileconfig: str = Field(None, description="Only when generateMobileconfig was set")
+    name: str = Field(None, description="With mobileconfig: the profile's account name")
+    address: str = Field(None, description="With mobileconfig: the profile's account address")
 
 
 # Addresses

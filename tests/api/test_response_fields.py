@@ -21,3 +21,18 @@ def test_addresses_without_a_name_answer_false(api, make_user):
     assert api.get(f"/addresses/forwarded/{forwarded}")["name"] is False
     # Resolving the address answers "" for the same, as WildDuck does.
     assert api.get("/addresses/resolve/fwd@example.com")["name"] == ""
+
+
+def test_asps_list_every_scope_and_a_profile_names_its_account(api, make_user):
+    user_id = make_user("phone", address="phone@example.com", name="Phone User")
+    every = api.post(f"/users/{user_id}/asps", {"description": "all", "scopes": ["*"]})
+    assert set(every.json) == {"success", "id", "password"}
+    listed = api.get(f"/users/{user_id}/asps")["results"]
+    assert listed[0]["scopes"] == ["imap", "pop3", "smtp"]
+    assert api.get(f"/users/{user_id}/asps/{every['id']}")["scopes"] == ["imap", "pop3", "smtp"]
+
+    profile = api.post(f"/users/{user_id}/asps", {"description": "mobile", "scopes": ["imap", "smtp"],
+                                                  "generateMobileconfig": True})
+    assert profile.status == 200, profile
+    assert (profile["name"], profile["address"]) == ("Phone User", "phone@example.com")
+    assert profile["mobileconfig"] and len(profile["password"]) == 16

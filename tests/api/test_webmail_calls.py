@@ -869,7 +869,7 @@ def test_application_specific_passwords(api, account):
     assert isinstance(created["mobileconfig"], str) and created["mobileconfig"]
     [asp] = client.ok(client.asps_list())["results"]
     assert asp["id"] == created["id"] and asp["description"] == "Phone"
-    assert asp["scopes"] == ["*"] and isinstance(asp["created"], str)
+    assert asp["scopes"] == ["imap", "pop3", "smtp"] and isinstance(asp["created"], str)
     assert asp["lastUse"]["time"] is False or isinstance(asp["lastUse"]["time"], str)
     assert "event" in asp["lastUse"]
     used = api.post("/authenticate", {"username": "mailuser", "password": created["password"],

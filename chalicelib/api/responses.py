@@ -176,6 +176,7 @@ class QueuedTask(Answer):
 
 class TemporaryPassword(Answer):
     password: str
+    validAfter: Timestamp = Field(description="From when the password is valid: now")
 
 
 # Authentication, 2FA, application passwords

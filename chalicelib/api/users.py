@@ -114,7 +114,8 @@ def logout_user(params: Logout) -> dict[str, Any]:
           response="TemporaryPassword",
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
-    return {"password": users.reset_password(params.user, Audit(params.sess, params.ip))}
+    password, valid_after = users.reset_password(params.user, Audit(params.sess, params.ip))
+    return {"password": password, "validAfter": iso(valid_after)}
 
 
 @endpoint(bp, "/users/{user}/restore", "GET", "users.UserRef", response="DeletedUser",

@@ -485,8 +485,9 @@ def logout(user_id: str, reason: str | None) -> None:
     run(build)
 
 
-def reset_password(user_id: str, audit: Audit) -> str:
-    """Issue a temporary password (24 h, master scope) and turn 2FA off."""
+def reset_password(user_id: str, audit: Audit) -> tuple[str, int]:
+    """Issue a temporary password (24 h, master scope) and turn 2FA off: the password
+    and the time (epoch ms) from which it is valid, which is now."""
     user = get(user_id)
     temporary = new_temporary_password()
     now = now_ms()
@@ -499,4 +500,4 @@ def reset_password(user_id: str, audit: Audit) -> str:
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
     ], [authlog.entry(user_id, "reset", audit, result="success")])
-    return temporary
+    return temporary, now

@@ -36,3 +36,15 @@ def test_asps_list_every_scope_and_a_profile_names_its_account(api, make_user):
     assert profile.status == 200, profile
     assert (profile["name"], profile["address"]) == ("Phone User", "phone@example.com")
     assert profile["mobileconfig"] and len(profile["password"]) == 16
+
+
+def test_password_reset_answers_from_when_the_password_is_valid(api, make_user):
+    from datetime import datetime, timezone
+    user_id = make_user("forgetful")
+    before = datetime.now(timezone.utc)
+    reply = api.post(f"/users/{user_id}/password/reset", {})
+    assert reply.status == 200 and set(reply.json) == {"success", "password", "validAfter"}
+    valid_after = datetime.fromisoformat(reply["validAfter"].replace("Z", "+00:00"))
+    assert abs((valid_after - before).total_seconds()) < 5
+    assert api.post("/authenticate", {"username": "forgetful",
+                                      "password": reply["password"]}).status == 200

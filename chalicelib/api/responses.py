@@ -149,6 +149,18 @@ class ResolvedUser(Answer):
     id: Id
 
 
+class DeletedAddresses(Closed):
+    deleted: int = Field(description="Addresses freed with the account")
+
+
+class DeletedUserTask(Answer):
+    code: Literal["TaskScheduled"]
+    user: Id
+    addresses: DeletedAddresses
+    deleteAfter: Timestamp = Field(description="When the purge may run; restorable until then")
+    task: Id = Field(description="The purge task")
+
+
 class DeletedUser(Answer):
     user: Id
     username: str

@@ -97,10 +97,14 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
 
 
 @endpoint(bp, "/users/{user}", "DELETE", "users.DeleteUser",
-          response="Done", summary="Delete a user")
+          response="DeletedUserTask", summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
-    users.delete(params.user, Audit(params.sess, params.ip))
-    return {}
+    deleted = users.delete(params.user, Audit(params.sess, params.ip))
+    # WildDuck's answer: the purge task and when it may run; the account can be
+    # restored until then (POST /users/{user}/restore).
+    return {"code": "TaskScheduled", "user": params.user,
+            "addresses": {"deleted": deleted.addresses},
+            "deleteAfter": iso(deleted.delete_after * 1000), "task": deleted.task}
 
 
 @endpoint(bp, "/users/{user}/logout", "PUT", "users.Logout", response="Done",

@@ -48,3 +48,17 @@ def test_password_reset_answers_from_when_the_password_is_valid(api, make_user):
     assert abs((valid_after - before).total_seconds()) < 5
     assert api.post("/authenticate", {"username": "forgetful",
                                       "password": reply["password"]}).status == 200
+
+
+def test_deleting_a_user_answers_the_scheduled_task(api, make_user):
+    from datetime import datetime, timezone
+    user_id = make_user("leaving", address="leaving@example.com")
+    api.post(f"/users/{user_id}/addresses", {"address": "leaving2@example.com"})
+    reply = api.delete(f"/users/{user_id}")
+    assert reply.status == 200, reply
+    assert {k: reply[k] for k in ("success", "code", "user", "addresses")} == {
+        "success": True, "code": "TaskScheduled", "user": user_id, "addresses": {"deleted": 2}}
+    after = datetime.fromisoformat(reply["deleteAfter"].replace("Z", "+00:00"))
+    assert after > datetime.now(timezone.utc)
+    restored = api.post(f"/users/{user_id}/restore", {})
+    assert (restored["code"], restored["task"]) == ("TaskCancelled", reply["task"])

@@ -236,6 +236,7 @@ class Preauthenticated(Answer):
 
 
 class AuthlogList(Paged):
+    action: str = Field(None, description="The `action` filter, when given")
     results: list[AuthlogEntry]
 
 

@@ -62,3 +62,12 @@ def test_deleting_a_user_answers_the_scheduled_task(api, make_user):
     assert after > datetime.now(timezone.utc)
     restored = api.post(f"/users/{user_id}/restore", {})
     assert (restored["code"], restored["task"]) == ("TaskCancelled", reply["task"])
+
+
+def test_authlog_listing_echoes_its_action_filter(api, make_user):
+    user_id = make_user("logged")
+    api.post("/authenticate", {"username": "logged", "password": "secret-pass"})
+    filtered = api.get(f"/users/{user_id}/authlog?action=authentication")
+    assert filtered["action"] == "authentication"
+    assert [e["action"] for e in filtered["results"]] == ["authentication"]
+    assert "action" not in api.get(f"/users/{user_id}/authlog").json

@@ -598,6 +598,7 @@ class ArchivedDetails(Answer, MessageBody):
 
 class Restored(Answer):
     mailbox: Id
+    id: Uid = Field(description="The restored message's uid (WildDuck's name)")
     uid: Uid
 
 

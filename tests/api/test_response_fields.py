@@ -71,3 +71,14 @@ def test_authlog_listing_echoes_its_action_filter(api, make_user):
     assert filtered["action"] == "authentication"
     assert [e["action"] for e in filtered["results"]] == ["authentication"]
     assert "action" not in api.get(f"/users/{user_id}/authlog").json
+
+
+def test_restoring_an_archived_message_answers_its_new_id(api, account):
+    from tests.support import simple_message, upload_raw
+    uid = upload_raw(api, account, simple_message())["message"]["id"]
+    assert api.delete(account.messages() + f"/{uid}").status == 200
+    [archived] = api.get(f"/users/{account.id}/archived/messages")["results"]
+    reply = api.post(f"/users/{account.id}/archived/messages/{archived['id']}/restore", {})
+    assert reply.status == 200, reply
+    assert reply["mailbox"] == account.inbox and reply["id"] == reply["uid"]
+    assert api.get(account.messages() + f"/{reply['id']}").status == 200

@@ -499,6 +499,7 @@ class MessageBody(MessageFields):
     text: str
     html: list[str]
     attachments: list[Attachment]
+    metaData: dict[str, Any] = Field(description="Always {}: no message metadata is kept")
 
 
 class MessageDetails(Answer, MessageBody):

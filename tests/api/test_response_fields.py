@@ -82,3 +82,12 @@ def test_restoring_an_archived_message_answers_its_new_id(api, account):
     assert reply.status == 200, reply
     assert reply["mailbox"] == account.inbox and reply["id"] == reply["uid"]
     assert api.get(account.messages() + f"/{reply['id']}").status == 200
+
+
+def test_a_message_answers_empty_metadata(api, account):
+    from tests.support import simple_message, upload_raw
+    uid = upload_raw(api, account, simple_message())["message"]["id"]
+    assert api.get(account.messages() + f"/{uid}")["metaData"] == {}
+    assert api.delete(account.messages() + f"/{uid}").status == 200
+    [archived] = api.get(f"/users/{account.id}/archived/messages")["results"]
+    assert api.get(f"/users/{account.id}/archived/messages/{archived['id']}")["metaData"] == {}

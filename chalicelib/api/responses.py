@@ -97,6 +97,7 @@ class UserSummary(Closed):
     tags: list[str]
     targets: list[str]
     enabled2fa: list[str]
+    autoreply: bool = Field(description="The autoreply is switched on (its dates aside)")
     encryptMessages: bool
     encryptForwarded: bool
     quota: Quota

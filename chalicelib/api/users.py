@@ -29,9 +29,11 @@ bp = Blueprint(__name__)
           response="UserList", summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
+    autoreplies = filters.autoreplies_on([user.id for user in page.items])
 
     def view(user: UserItem) -> dict[str, Any]:
-        return summary(user, params.metaData, params.internalData)
+        return summary(user, params.metaData, params.internalData,
+                       autoreply=user.id in autoreplies)
 
     return page_response(page, params.page, shaped(page, view), total=users.count(params),
                          query=params.query or "")
@@ -144,12 +146,14 @@ def reset_all_quotas(params: ResetAllQuotas) -> dict[str, Any]:
 # --------------------------------------------------------------------------- views
 
 
-def summary(user: UserItem, meta_data: bool = False, internal_data: bool = False) -> dict[str, Any]:
+def summary(user: UserItem, meta_data: bool = False, internal_data: bool = False,
+            autoreply: bool = False) -> dict[str, Any]:
     """The listing form of an account; metadata only when asked (and set)."""
     result = {
         "id": user.id, "username": user.username, "name": user.name,
         "address": user.address, "tags": list(user.tags or []),
         "targets": list(user.targets or []), "enabled2fa": list(user.enabled2fa or []),
+        "autoreply": autoreply,
         "encryptMessages": bool(user.encryptMessages),
         "encryptForwarded": bool(user.encryptForwarded),
         "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},

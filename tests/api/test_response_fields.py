@@ -91,3 +91,14 @@ def test_a_message_answers_empty_metadata(api, account):
     assert api.delete(account.messages() + f"/{uid}").status == 200
     [archived] = api.get(f"/users/{account.id}/archived/messages")["results"]
     assert api.get(f"/users/{account.id}/archived/messages/{archived['id']}")["metaData"] == {}
+
+
+def test_user_listing_shows_whether_the_autoreply_is_on(api, make_user):
+    away = make_user("away")
+    home = make_user("home")
+    off = make_user("off")
+    assert api.put(f"/users/{away}/autoreply", {"status": True, "text": "gone"}).status == 200
+    assert api.put(f"/users/{off}/autoreply", {"status": False, "text": "back"}).status == 200
+    listed = {u["id"]: u["autoreply"] for u in api.get("/users")["results"]}
+    assert listed == {away: True, home: False, off: False}
+    assert api.get(f"/users/{away}")["autoreply"] is True

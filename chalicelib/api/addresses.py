@@ -72,7 +72,9 @@ def create_forwarded(params: CreateForwarded) -> dict[str, Any]:
           response="ForwardedAddress",
           summary="Get a forwarded address")
 def get_forwarded(params: ForwardedRef) -> dict[str, Any]:
-    return forwarded_details(forwarded.get(params.id), operator=True)
+    # WildDuck answers a missing name as false here, as "" when resolving the address.
+    found = forwarded_details(forwarded.get(params.id), operator=True)
+    return {**found, "name": found["name"] or False}
 
 
 @endpoint(bp, "/addresses/forwarded/{id}", "PUT", "forwarded.UpdateForwarded", response="Done",
@@ -184,7 +186,7 @@ def search_result(item: AddressItem, meta_data: bool, internal_data: bool) -> di
     """The search form; metadata only when asked (and set), as WildDuck does."""
     is_forwarded = item.user == FORWARDED
     result: dict[str, Any] = {
-        "id": item.id, "name": item.name, "address": item.address,
+        "id": item.id, "name": item.name or False, "address": item.address,
         "user": None if is_forwarded else item.user, "forwarded": is_forwarded,
         "forwardedDisabled": is_forwarded and bool(item.forwardedDisabled),
         "tags": list(item.tags or [])}
@@ -198,8 +200,9 @@ def search_result(item: AddressItem, meta_data: bool, internal_data: bool) -> di
 
 
 def details(item: AddressItem, meta_data: bool, internal_data: bool) -> dict[str, Any]:
-    """An address of a user; its metadata when asked for and set."""
-    result = {"id": item.id, "name": item.name, "address": item.address,
+    """An address of a user; its metadata when asked for and set. `name` is false when
+    the address has none, as WildDuck answers."""
+    result = {"id": item.id, "name": item.name or False, "address": item.address,
               "main": bool(item.main), "tags": list(item.tags or []),
               "created": iso(item.created)}
     if meta_data and item.metaData:

@@ -30,7 +30,8 @@ def _list(params: ListArchived) -> dict[str, Any]:
 
 def _restore(params: RestoreArchived) -> dict[str, Any]:
     mailbox, uid = archive.restore(params.user, params.message, params.mailbox)
-    return {"mailbox": mailbox, "uid": uid}
+    # `id` is WildDuck's name for the new uid; `uid` is this API's.
+    return {"mailbox": mailbox, "id": uid, "uid": uid}
 
 
 @endpoint(bp, "/users/{user}/archived", "GET", "messages.ListArchived", response="ArchivedList",

@@ -39,7 +39,8 @@ def create_asp(params: CreateAsp) -> dict[str, Any]:
                           address=params.address)
     result: dict[str, Any] = {"id": created.id, "password": created.password}
     if created.mobileconfig is not None:
-        result["mobileconfig"] = created.mobileconfig
+        result.update(mobileconfig=created.mobileconfig, name=created.name,
+                      address=created.address)
     return result
 
 
@@ -54,11 +55,14 @@ def delete_asp(params: DeleteAsp) -> dict[str, Any]:
 
 
 def asp_view(item: AspItem) -> dict[str, Any]:
+    """An ASP as listed; every scope ("*") is shown as the scopes it stands for, as
+    WildDuck lists it."""
     last_use = item.lastUse.as_dict() if item.lastUse else {}
+    scopes = item.scopes
     return {
         "id": item.id,
         "description": item.description,
-        "scopes": list(item.scopes),
+        "scopes": list(asps.EVERY_SCOPE if asps.ALL_SCOPES in scopes else scopes),
         "lastUse": {"time": iso(last_use["time"]) if last_use.get("time") else False,
                     "event": last_use.get("event") or False},
         "created": iso(item.created),

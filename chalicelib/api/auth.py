@@ -53,7 +53,9 @@ def list_authlog(params: AuthlogQuery) -> dict[str, Any]:
                            previous_cursor=params.previous, action=params.action,
                            sess=params.sess, ip=ip)
     total = authlog.count(params.user, action=params.action, sess=params.sess, ip=ip)
-    return page_response(page, params.page, shaped(page, authlog_entry), total=total)
+    # WildDuck echoes the `action` filter, when one is given.
+    extra = {"action": params.action} if params.action else {}
+    return page_response(page, params.page, shaped(page, authlog_entry), total=total, **extra)
 
 
 @endpoint(bp, "/users/{user}/authlog/{event}", "GET", "auth.AuthlogEvent",

@@ -74,6 +74,9 @@ def details(view: FullView, id_value: Any = None) -> dict[str, Any]:
         "text": view.text,
         "html": _html_of(view, attachments),
         "attachments": [_attachment(a) for a in attachments],
+        # WildDuck's custom message metadata; none is kept here, and WildDuck answers
+        # a message without any with {}.
+        "metaData": {},
     }
     for name, value in optional.items():
         if not value:

@@ -97,6 +97,7 @@ class UserSummary(Closed):
     tags: list[str]
     targets: list[str]
     enabled2fa: list[str]
+    autoreply: bool = Field(description="The autoreply is switched on (its dates aside)")
     encryptMessages: bool
     encryptForwarded: bool
     quota: Quota
@@ -149,6 +150,18 @@ class ResolvedUser(Answer):
     id: Id
 
 
+class DeletedAddresses(Closed):
+    deleted: int = Field(description="Addresses freed with the account")
+
+
+class DeletedUserTask(Answer):
+    code: Literal["TaskScheduled"]
+    user: Id
+    addresses: DeletedAddresses
+    deleteAfter: Timestamp = Field(description="When the purge may run; restorable until then")
+    task: Id = Field(description="The purge task")
+
+
 class DeletedUser(Answer):
     user: Id
     username: str
@@ -176,6 +189,7 @@ class QueuedTask(Answer):
 
 class TemporaryPassword(Answer):
     password: str
+    validAfter: Timestamp = Field(description="From when the password is valid: now")
 
 
 # Authentication, 2FA, application passwords
@@ -223,6 +237,7 @@ class Preauthenticated(Answer):
 
 
 class AuthlogList(Paged):
+    action: str = Field(None, description="The `action` filter, when given")
     results: list[AuthlogEntry]
 
 
@@ -239,7 +254,7 @@ class AspLastUse(Closed):
 class Asp(Closed):
     id: Id
     description: str
-    scopes: list[str]
+    scopes: list[str] = Field(description="\"*\" (every scope) is listed as imap, pop3, smtp")
     lastUse: AspLastUse
     created: Timestamp
     expires: Timestamp | Literal[False]
@@ -257,13 +272,15 @@ class AspCreated(Answer):
     id: Id
     password: str
     mobileconfig: str = Field(None, description="Only when generateMobileconfig was set")
+    name: str = Field(None, description="With mobileconfig: the profile's account name")
+    address: str = Field(None, description="With mobileconfig: the profile's account address")
 
 
 # Addresses
 
 class AddressSearchResult(Closed):
     id: Id
-    name: str | None
+    name: str | Literal[False] = Field(description="false when the address has no name")
     address: str
     user: Id | None = Field(description="null for a forwarded address")
     forwarded: bool
@@ -314,7 +331,8 @@ class AutoreplyStatus(Closed):
 
 class ForwardedAddress(Answer):
     id: Id
-    name: str
+    name: str | Literal[False] = Field(
+        description="No name: false from GET /addresses/forwarded/{id}, \"\" when resolved")
     address: str
     targets: list[str]
     limits: ForwardLimits
@@ -343,7 +361,7 @@ class DomainAlias(Answer, DomainAliasSummary):
 
 class UserAddress(Closed):
     id: Id
-    name: str | None
+    name: str | Literal[False] = Field(description="false when the address has no name")
     address: str
     main: bool
     tags: list[str]
@@ -482,6 +500,7 @@ class MessageBody(MessageFields):
     text: str
     html: list[str]
     attachments: list[Attachment]
+    metaData: dict[str, Any] = Field(description="Always {}: no message metadata is kept")
 
 
 class MessageDetails(Answer, MessageBody):
@@ -603,6 +622,7 @@ class ArchivedDetails(Answer, MessageBody):
 
 class Restored(Answer):
     mailbox: Id
+    id: Uid = Field(description="The restored message's uid (WildDuck's name)")
     uid: Uid
 
 

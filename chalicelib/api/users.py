@@ -29,9 +29,11 @@ bp = Blueprint(__name__)
           response="UserList", summary="Search and list users")
 def list_users(params: ListUsers) -> dict[str, Any]:
     page = users.listing(params)
+    autoreplies = filters.autoreplies_on([user.id for user in page.items])
 
     def view(user: UserItem) -> dict[str, Any]:
-        return summary(user, params.metaData, params.internalData)
+        return summary(user, params.metaData, params.internalData,
+                       autoreply=user.id in autoreplies)
 
     return page_response(page, params.page, shaped(page, view), total=users.count(params),
                          query=params.query or "")
@@ -97,10 +99,14 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
 
 
 @endpoint(bp, "/users/{user}", "DELETE", "users.DeleteUser",
-          response="Done", summary="Delete a user")
+          response="DeletedUserTask", summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
-    users.delete(params.user, Audit(params.sess, params.ip))
-    return {}
+    deleted = users.delete(params.user, Audit(params.sess, params.ip))
+    # WildDuck's answer: the purge task and when it may run; the account can be
+    # restored until then (POST /users/{user}/restore).
+    return {"code": "TaskScheduled", "user": params.user,
+            "addresses": {"deleted": deleted.addresses},
+            "deleteAfter": iso(deleted.delete_after * 1000), "task": deleted.task}
 
 
 @endpoint(bp, "/users/{user}/logout", "PUT", "users.Logout", response="Done",
@@ -114,8 +120,9 @@ def logout_user(params: Logout) -> dict[str, Any]:
           response="TemporaryPassword",
           summary="Reset the password to a temporary one")
 def reset_password(params: ResetPassword) -> dict[str, Any]:
-    return {"password": users.reset_password(params.user, Audit(params.sess, params.ip),
-                                             params.validAfter or None)}
+    password, valid_after = users.reset_password(params.user, Audit(params.sess, params.ip),
+                                                 params.validAfter or None)
+    return {"password": password, "validAfter": iso(valid_after)}
 
 
 @endpoint(bp, "/users/{user}/restore", "GET", "users.UserRef", response="DeletedUser",
@@ -140,12 +147,14 @@ def reset_all_quotas(params: ResetAllQuotas) -> dict[str, Any]:
 # --------------------------------------------------------------------------- views
 
 
-def summary(user: UserItem, meta_data: bool = False, internal_data: bool = False) -> dict[str, Any]:
+def summary(user: UserItem, meta_data: bool = False, internal_data: bool = False,
+            autoreply: bool = False) -> dict[str, Any]:
     """The listing form of an account; metadata only when asked (and set)."""
     result = {
         "id": user.id, "username": user.username, "name": user.name,
         "address": user.address, "tags": list(user.tags or []),
         "targets": list(user.targets or []), "enabled2fa": list(user.enabled2fa or []),
+        "autoreply": autoreply,
         "encryptMessages": bool(user.encryptMessages),
         "encryptForwarded": bool(user.encryptForwarded),
         "quota": {"allowed": quota_allowed(user), "used": max(0, int(user.storageUsed or 0))},

@@ -31,6 +31,8 @@ from chalicelib.store.users import UserItem
 
 MAX_ASPS = 50
 ALL_SCOPES = "*"
+# What "*" stands for, as WildDuck lists it (the request schema's ASP_SCOPES).
+EVERY_SCOPE = ("imap", "pop3", "smtp")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Created:
     id: str
     password: str
     mobileconfig: str | None
+    # The profile's account (with a mobileconfig only): its display name and address.
+    name: str | None = None
+    address: str | None = None
 
 
 def selector(password: str) -> str:
@@ -138,8 +143,12 @@ def create(user_id: str, *, description: str, scopes: list[str], ttl: int | None
             raise TooMany(too_many)
 
     run(build, on_retry=reclaim)
-    profile = _mobileconfig(user, password, protocol, signer, address) if protocol else None
-    return Created(id=item.id, password=password, mobileconfig=profile)
+    if not protocol:
+        return Created(id=item.id, password=password, mobileconfig=None)
+    email, name = address or user.address or user.username, user.name or ""
+    profile = _mobileconfig(user, password, protocol, signer, email, name)
+    return Created(id=item.id, password=password, mobileconfig=profile, name=name,
+                   address=email)
 
 
 def _reclaim_expired(user_id: str) -> bool:
@@ -210,11 +219,11 @@ def record_use(item: AspItem, time_ms: int, event: str) -> None:
 
 
 def _mobileconfig(user: UserItem, password: str, protocol: str, signer: Signer | None,
-                  address: str | None) -> str:
+                  email: str, name: str) -> str:
     config = settings()
     domain = ".".join(reversed(config.default_domain.lower().split(".")))
     profile = build_mobileconfig(
-        email=address or user.address or user.username, display_name=user.name or "",
+        email=email, display_name=name,
         username=user.username, password=password,
         imap_host=config.imap_host, imap_port=config.imap_port, imap_ssl=config.imap_ssl,
         smtp_host=config.smtp_host, smtp_port=config.smtp_port, smtp_ssl=config.smtp_ssl,

@@ -51,6 +51,11 @@ def account_filters(user: UserItem) -> AccountFilters:
     return AccountFilters(allowed_filters(user), used, autoreply)
 
 
+def autoreplies_on(user_ids: list[str]) -> set[str]:
+    """Which of these accounts have their autoreply switched on (GET /users)."""
+    return store.autoreplies_on(user_ids) if user_ids else set()
+
+
 def _live_user(tx: Transaction, user_id: str) -> None:
     tx.check(UserItem, user_id, condition=UserItem.kind.exists(), label="user")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -415,7 +416,17 @@ def forwards_added(user_id: str, targets: list[str], before: list[str],
             for target in targets if target not in before]
 
 
-def delete(user_id: str, audit: Audit) -> None:
+@dataclass(frozen=True)
+class Deleted:
+    """What a deletion scheduled: the purge task, when it may run (epoch s) and how
+    many addresses were freed."""
+
+    task: str
+    delete_after: int
+    addresses: int
+
+
+def delete(user_id: str, audit: Audit) -> Deleted:
     """Make the account unusable at once and free its names; data is purged later.
 
     The user item stays (without `kind`, with `deleted`), its mailboxes and their
@@ -425,7 +436,7 @@ def delete(user_id: str, audit: Audit) -> None:
     outlive the account: INBOX and as many others as fit go in that transaction, the
     rest right after (and the hourly purge finishes a deletion cut short).
     """
-    def build(tx: Transaction) -> tuple[list[MailboxItem], list[AddressItem]]:
+    def build(tx: Transaction) -> tuple[list[MailboxItem], list[AddressItem], Deleted]:
         user = get(user_id)
         boxes = sorted(mailbox_store.list_for_user(user_id), key=lambda box: box.path != "INBOX")
         addresses = list(AddressItem.query(user_id))
@@ -433,25 +444,27 @@ def delete(user_id: str, audit: Audit) -> None:
                   condition=UserItem.kind.exists(), label="user")
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
         now = time.time()
-        tx.save(TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
-                         data={"username": user.username,
-                               **restore.snapshot(boxes)},
-                         created=int(now * 1000), notBefore=int(now) + PURGE_DELAY_S))
+        task = TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
+                        data={"username": user.username, **restore.snapshot(boxes)},
+                        created=int(now * 1000), notBefore=int(now) + PURGE_DELAY_S)
+        tx.save(task)
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
         counters.add(tx, counters.USERS, -1)
         now_boxes = boxes[:(MAX_ITEMS - len(tx)) // 2]  # INBOX always fits
         retire_mailboxes(tx, user_id, now_boxes)
         now_addresses = addresses[:(MAX_ITEMS - len(tx) - 1) // 2]
         _release_addresses(tx, user_id, now_addresses)
-        return boxes[len(now_boxes):], addresses[len(now_addresses):]
+        return (boxes[len(now_boxes):], addresses[len(now_addresses):],
+                Deleted(task.id, int(task.notBefore), len(addresses)))
 
-    rest_boxes, rest_addresses = run(build, errors={"user": UserNotFound})
+    rest_boxes, rest_addresses, deleted = run(build, errors={"user": UserNotFound})
     # The account is already unusable; a large one frees the rest right after, a
     # transaction per group. The purge task finishes whatever a failure here leaves.
     for group in chunked(rest_boxes, MAX_ITEMS // 2):
         run(partial(retire_mailboxes, user_id=user_id, boxes=group))
     for group in chunked(rest_addresses, (MAX_ITEMS - 1) // 2):
         run(partial(_release_addresses, user_id=user_id, addresses=group))
+    return deleted
 
 
 def retire_mailboxes(tx: Transaction, user_id: str, boxes: list[MailboxItem]) -> None:
@@ -487,9 +500,10 @@ def logout(user_id: str, reason: str | None) -> None:
     run(build)
 
 
-def reset_password(user_id: str, audit: Audit, valid_after: int | None = None) -> str:
+def reset_password(user_id: str, audit: Audit,
+                   valid_after: int | None = None) -> tuple[str, int]:
     """Issue a temporary password (master scope, usable for 24 h from `valid_after` or
-    now) and turn 2FA off."""
+    now) and turn 2FA off: the password and the time (epoch ms) it is valid from."""
     user = get(user_id)
     temporary = new_temporary_password()
     now = now_ms()
@@ -506,4 +520,4 @@ def reset_password(user_id: str, audit: Audit, valid_after: int | None = None) -
         UserItem.enabled2fa.set([]),
         UserItem.totp.remove(),
     ], [authlog.entry(user_id, "reset", audit, result="success")])
-    return temporary
+    return temporary, start

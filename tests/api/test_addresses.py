@@ -135,7 +135,7 @@ def test_update_changes_name_and_tags(api, make_user):
     assert api.put(f"/users/{user_id}/addresses/{alias_id}",
                    {"name": "", "tags": "x,y"}).status == 200
     one = api.get(f"/users/{user_id}/addresses/{alias_id}").json
-    assert one["name"] is None and one["tags"] == ["x", "y"] and one["main"] is False
+    assert one["name"] is False and one["tags"] == ["x", "y"] and one["main"] is False
 
 
 def test_deleting_an_alias_frees_its_address(api, make_user):

@@ -89,17 +89,18 @@ def test_asp_scope_must_match_the_requested_scope(api, make_user):
     assert logged["result"] == "fail" and logged["source"] == "asp"
 
 
+# Stored as "*" when every scope is given; listed as the scopes it stands for.
 SCOPE_CASES = [
-    (None, ["*"]),
-    (["*"], ["*"]),
+    (None, ["imap", "pop3", "smtp"]),
+    (["*"], ["imap", "pop3", "smtp"]),
     ("imap,smtp", ["imap", "smtp"]),
-    (["imap", "pop3", "smtp"], ["*"]),
+    (["imap", "pop3", "smtp"], ["imap", "pop3", "smtp"]),
     ("smtp, imap, smtp", ["smtp", "imap"]),
-    (["imap", "*"], ["*"]),
+    (["imap", "*"], ["imap", "pop3", "smtp"]),
 ]
 
 
-def test_scopes_accept_arrays_or_comma_strings_and_collapse_to_star(api, make_user):
+def test_scopes_accept_arrays_or_comma_strings_and_list_every_scope(api, make_user):
     user_id = make_user("scopes")
     for given, stored in SCOPE_CASES:
         body = {} if given is None else {"scopes": given}

@@ -34,14 +34,14 @@ def test_forwarded_address_lifecycle(api):
         "forwardedDisabled": True, "name": ""}).status == 200
     changed = api.get(f"/addresses/forwarded/{address_id}").json
     assert (changed["address"], changed["targets"], changed["name"]) == (
-        "renamed@example.com", ["other@example.org"], "")
+        "renamed@example.com", ["other@example.org"], False)
     assert changed["limits"]["forwards"]["allowed"] == 2000  # the default again
     assert changed["forwardedDisabled"] is True
     assert api.get("/addresses/resolve/my.forward@example.com").status == 404
     listed = api.get("/addresses")
     assert listed["total"] == 1
     assert listed["results"] == [{
-        "id": address_id, "name": None, "address": "renamed@example.com", "user": None,
+        "id": address_id, "name": False, "address": "renamed@example.com", "user": None,
         "forwarded": True, "forwardedDisabled": True, "targets": ["other@example.org"],
         "tags": ["fwd"]}]
 

@@ -65,7 +65,7 @@ def test_restore_returns_to_the_original_mailbox_with_a_new_uid_and_charges_quot
         api, account, archived_one):
     archived_id, size = archived_one
     reply = api.post(f"/users/{account.id}/archived/{archived_id}/restore")
-    assert reply.json == {"success": True, "mailbox": account.inbox, "uid": 3}
+    assert reply.json == {"success": True, "mailbox": account.inbox, "id": 3, "uid": 3}
     restored = api.get(f"{account.messages()}/3")
     assert restored["subject"] == "Re: Café meeting ☕" and restored["seen"] is False
     assert used(account) == size + len(simple_message())
@@ -84,7 +84,7 @@ def test_restore_goes_to_the_requested_mailbox_at_the_current_servers_path(api, 
     drafts = account.boxes["Drafts"]
     reply = api.post(f"/users/{account.id}/archived/messages/{archived_id}/restore",
                      {"mailbox": drafts})
-    assert reply.json == {"success": True, "mailbox": drafts, "uid": 1}
+    assert reply.json == {"success": True, "mailbox": drafts, "id": 1, "uid": 1}
     missing = api.post(f"/users/{account.id}/archived/{archived_id}/restore",
                        {"mailbox": "a" * 24})
     assert missing["code"] == "MessageNotFound"
@@ -99,7 +99,7 @@ def test_restore_falls_back_to_inbox_when_the_original_mailbox_is_gone(api, acco
     MailboxItem(user=account.id, id=work).delete()
     archived_id = api.get(f"/users/{account.id}/archived")["results"][0]["id"]
     reply = api.post(f"/users/{account.id}/archived/{archived_id}/restore")
-    assert reply.json == {"success": True, "mailbox": account.inbox, "uid": 1}
+    assert reply.json == {"success": True, "mailbox": account.inbox, "id": 1, "uid": 1}
 
 
 def test_restore_into_an_unknown_mailbox_is_no_such_mailbox(api, account, archived_one):

@@ -58,8 +58,8 @@ def test_unknown_route_needs_no_token(api, token):
     ("PATCH", "/users", "GET, POST"),
     ("POST", "/users/000000000000000000000000", "DELETE, GET, PUT"),
     ("DELETE", "/openapi.json", "GET"),
-    ("DELETE", "/users/000000000000000000000000/mailboxes/000000000000000000000000/messages",
-     "GET, POST, PUT"),
+    ("PATCH", "/users/000000000000000000000000/mailboxes/000000000000000000000000/messages",
+     "DELETE, GET, POST, PUT"),
 ])
 def test_wrong_method_is_405_with_allow(api, method, path, allowed):
     reply = api.call(method, path, body={})

@@ -50,7 +50,7 @@ def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, An
     found = addresses.resolve(params.address, params.allowWildcard)
     if found.user == FORWARDED:
         return forwarded_details(forwarded.get(found.id), ctx.principal is None)
-    return owner(found)
+    return owner(found, addresses.item_of(found), ctx.principal is None)
 
 
 @endpoint(bp, "/users/{user}/addressregister", "GET", "addresses.AddressRegisterQuery",
@@ -212,8 +212,16 @@ def details(item: AddressItem, meta_data: bool, internal_data: bool) -> dict[str
     return result
 
 
-def owner(found: addresses.Owner) -> dict[str, Any]:
-    return {"id": found.id, "address": found.address, "user": found.user}
+def owner(found: addresses.Owner, item: AddressItem | None, operator: bool) -> dict[str, Any]:
+    """Who holds an address, with the address's tags, creation time and metadata."""
+    result: dict[str, Any] = {"id": found.id, "address": found.address, "user": found.user}
+    if item is not None:
+        result |= {"tags": list(item.tags or []), "created": iso(item.created)}
+        if item.metaData:
+            result["metaData"] = loaded(item.metaData)
+        if operator and item.internalData:
+            result["internalData"] = loaded(item.internalData)
+    return result
 
 
 def forwarded_details(item: AddressItem, operator: bool) -> dict[str, Any]:

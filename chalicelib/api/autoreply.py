@@ -17,11 +17,10 @@ bp = Blueprint(__name__)
 AUTOREPLY = "/users/{user}/autoreply"
 
 
-@endpoint(bp, AUTOREPLY, "PUT", "autoreply.UpdateAutoreply", response="Done",
+@endpoint(bp, AUTOREPLY, "PUT", "autoreply.UpdateAutoreply", response="CreatedId",
           summary="Set up or change the autoreply (only the fields given change)")
 def update_autoreply(params: UpdateAutoreply) -> dict[str, Any]:
-    autoreply.update(params)
-    return {}
+    return {"id": autoreply.update(params)}
 
 
 @endpoint(bp, AUTOREPLY, "GET", "autoreply.AutoreplyRef", response="Autoreply",

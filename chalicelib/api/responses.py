@@ -301,6 +301,10 @@ class ResolvedAddress(Answer):
     id: Id
     address: str
     user: Id
+    tags: list[str] = Field(None)
+    created: Timestamp = Field(None)
+    metaData: dict[str, Any] = Field(None, description="When set")
+    internalData: dict[str, Any] = Field(None, description="When set; operator token only")
 
 
 class RegisteredAddress(Closed):

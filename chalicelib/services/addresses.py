@@ -302,6 +302,11 @@ def resolve(address: str, wildcard: bool = False) -> Owner:
                  found.user)
 
 
+def item_of(owner: Owner) -> AddressItem | None:
+    """The address item behind a resolved address (1 GetItem); None if it went since."""
+    return address_store.get(owner.user, owner.id)
+
+
 def lookup(address: str, wildcard: bool = False) -> LookupItem | None:
     """The lookup of an address, or of the same local part at the domain that the
     address's domain is an alias of; with `wildcard`, then the wildcard addresses of

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import now_ms
 from chalicelib.errors import UserNotFound
+from chalicelib.ids import new_id
 from chalicelib.services import users
 from chalicelib.store import filters as store
 from chalicelib.store.filters import FilterItem
@@ -70,24 +71,25 @@ def get(user_id: str) -> Autoreply:
     return from_item(account)
 
 
-def update(params: UpdateAutoreply) -> None:
+def update(params: UpdateAutoreply) -> str:
     """Merge the given fields into the stored settings (one transaction, with the account
-    proved live)."""
+    proved live); returns the autoreply's id (given with the first settings, kept)."""
     given = changes(params, params.model_fields_set)
 
-    def build(tx: Transaction) -> None:
+    def build(tx: Transaction) -> str:
         _, account = store.partition(params.user)
         current = store.as_dict(account.autoreply) if account is not None else {}
         rev = int(account.rev) if account is not None and account.rev is not None else None
-        merged = {**current, **given, "created": now_ms()}
+        merged = {**current, **given, "created": now_ms(), "id": current.get("id") or new_id()}
         tx.check(UserItem, params.user, condition=UserItem.kind.exists(), label="user")
         # Guarded by `rev` (bumped here and by filter creation) so two partial updates
         # never lose each other's fields.
         tx.update(store.account_item(params.user),
                   actions=[FilterItem.autoreply.set(merged), FilterItem.rev.add(1)],
                   condition=store.same_rev(rev), label="account")
+        return str(merged["id"])
 
-    run(build, errors={"user": UserNotFound})
+    return run(build, errors={"user": UserNotFound})
 
 
 def delete(user_id: str) -> None:

@@ -102,3 +102,23 @@ def test_user_listing_shows_whether_the_autoreply_is_on(api, make_user):
     listed = {u["id"]: u["autoreply"] for u in api.get("/users")["results"]}
     assert listed == {away: True, home: False, off: False}
     assert api.get(f"/users/{away}")["autoreply"] is True
+
+
+def test_resolving_an_account_address_answers_its_tags_created_and_metadata(api, make_user):
+    user_id = make_user("tagged", address="tagged@example.com")
+    created = api.post(f"/users/{user_id}/addresses", {
+        "address": "alias@example.com", "tags": ["Work"], "metaData": {"a": 1},
+        "internalData": {"secret": 2}})
+    assert created.status == 200
+    found = api.get("/addresses/resolve/alias@example.com")
+    assert (found["id"], found["user"], found["tags"]) == (created["id"], user_id, ["Work"])
+    assert found["metaData"] == {"a": 1} and found["internalData"] == {"secret": 2}
+    assert found["created"].endswith("Z")
+
+
+def test_the_autoreply_answers_its_id_and_keeps_it(api, make_user):
+    user_id = make_user("away")
+    first = api.put(f"/users/{user_id}/autoreply", {"status": True, "subject": "Away"})
+    second = api.put(f"/users/{user_id}/autoreply", {"status": False})
+    assert first.status == 200 and len(first["id"]) == 24
+    assert second["id"] == first["id"]

@@ -18,6 +18,10 @@ CERTS = ("TLS certificates are managed outside this API (API Gateway and SES ter
 DKIM = "DKIM keys are not managed here: SES signs outbound mail with its own DKIM keys"
 STORAGE = "Storage files are not offered; upload attachments with the message instead"
 WEBAUTHN = "WebAuthn is not offered yet; use TOTP as the second factor"
+OUTBOUND = ("There is no outbound queue to cancel from: SES accepts a submission at once "
+            "and sends it")
+DATA = "Account export and import in WildDuck's archive format are not offered"
+CUSTOM_2FA = "A second factor handled outside this API is not offered; TOTP is the second factor"
 
 ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/certs", ("GET", "POST"), CERTS),
@@ -34,6 +38,10 @@ ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/users/{user}/2fa/webauthn/registration-attestation", ("POST",), WEBAUTHN),
     ("/users/{user}/2fa/webauthn/authentication-challenge", ("POST",), WEBAUTHN),
     ("/users/{user}/2fa/webauthn/authentication-assertion", ("POST",), WEBAUTHN),
+    ("/users/{user}/outbound/{queueId}", ("DELETE",), OUTBOUND),
+    ("/data/export", ("POST",), DATA),
+    ("/data/import", ("POST",), DATA),
+    ("/users/{user}/2fa/custom", ("PUT", "DELETE"), CUSTOM_2FA),
 ]
 
 

@@ -115,6 +115,9 @@ def test_preauth(api, make_user):
     ("GET", "/users/{user}/2fa/webauthn/credentials"),
     ("POST", "/users/{user}/2fa/webauthn/registration-challenge"),
     ("POST", "/users/{user}/2fa/webauthn/authentication-assertion"),
+    ("DELETE", "/users/{user}/outbound/0123456789abcdef"),
+    ("POST", "/data/export"), ("POST", "/data/import"),
+    ("PUT", "/users/{user}/2fa/custom"), ("DELETE", "/users/{user}/2fa/custom"),
 ])
 def test_out_of_scope_routes_say_so(api, make_user, method, path):
     path = path.replace("{user}", make_user("scope"))

@@ -101,7 +101,7 @@ def update_user(params: UpdateUser, ctx: RequestContext) -> dict[str, Any]:
 @endpoint(bp, "/users/{user}", "DELETE", "users.DeleteUser",
           response="DeletedUserTask", summary="Delete a user")
 def delete_user(params: DeleteUser) -> dict[str, Any]:
-    deleted = users.delete(params.user, Audit(params.sess, params.ip))
+    deleted = users.delete(params.user, Audit(params.sess, params.ip), params.deleteAfter)
     # WildDuck's answer: the purge task and when it may run; the account can be
     # restored until then (POST /users/{user}/restore).
     return {"code": "TaskScheduled", "user": params.user,

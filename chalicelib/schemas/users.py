@@ -164,6 +164,9 @@ class UpdateUser(_Settings):
 
 class DeleteUser(AuditSchema):
     user: ObjectId
+    # When the data may be purged: a date, or false for as soon as the purge job runs;
+    # absent, the 2-day grace period (the account can be restored until then).
+    deleteAfter: Expires | None = None
 
 
 class Logout(AuditSchema):

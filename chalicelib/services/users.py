@@ -426,8 +426,10 @@ class Deleted:
     addresses: int
 
 
-def delete(user_id: str, audit: Audit) -> Deleted:
-    """Make the account unusable at once and free its names; data is purged later.
+def delete(user_id: str, audit: Audit, delete_after_ms: int | None = None) -> Deleted:
+    """Make the account unusable at once and free its names; data is purged later: once
+    `delete_after_ms` (epoch ms; 0: at the next purge) has passed, by default after
+    PURGE_DELAY_S. Until then the account can be restored.
 
     The user item stays (without `kind`, with `deleted`), its mailboxes and their
     lookups go, and a purge task is queued in the same transaction, so the deferred
@@ -444,9 +446,11 @@ def delete(user_id: str, audit: Audit) -> Deleted:
                   condition=UserItem.kind.exists(), label="user")
         tx.delete(LookupItem(key=lookups.username_key(user.unameview)))
         now = time.time()
+        purge_at = int(now) + PURGE_DELAY_S if delete_after_ms is None else \
+            max(int(now), delete_after_ms // 1000)
         task = TaskItem(kind=PURGE_USER, id=new_id(now), user=user_id,
                         data={"username": user.username, **restore.snapshot(boxes)},
-                        created=int(now * 1000), notBefore=int(now) + PURGE_DELAY_S)
+                        created=int(now * 1000), notBefore=purge_at)
         tx.save(task)
         tx.save(authlog.entry(user_id, "delete user", audit, result="success"))
         counters.add(tx, counters.USERS, -1)

@@ -87,3 +87,22 @@ def test_after_the_grace_period_the_deletion_is_in_progress(api, make_user):
         400, "DeleteInProgress", "Deletion already in progress")
     maintenance.purge_users()
     assert api.get(f"/users/{gone}/restore").status == 404
+
+
+def test_delete_after_sets_when_the_data_goes(api, make_user):
+    later = make_user("later")
+    reply = api.delete(f"/users/{later}?deleteAfter=2999-01-01T00:00:00Z")
+    assert reply.status == 200 and reply["deleteAfter"].startswith("2999-01-01")
+    maintenance.purge_users()  # not yet due
+    assert api.get(f"/users/{later}/restore").status == 200
+    assert api.post(f"/users/{later}/restore").status == 200
+    now = make_user("now")
+    reply = api.delete(f"/users/{now}?deleteAfter=false")
+    assert reply.status == 200
+    assert abs(time.mktime(time.strptime(reply["deleteAfter"][:19], "%Y-%m-%dT%H:%M:%S"))
+               - time.mktime(time.gmtime())) < 5
+    refused = api.post(f"/users/{now}/restore")
+    assert (refused.status, refused["code"]) == (400, "DeleteInProgress")
+    maintenance.purge_users()
+    assert api.get(f"/users/{now}/restore").status == 404
+    assert api.delete(f"/users/{make_user('bad')}?deleteAfter=soon").status == 400

@@ -156,9 +156,8 @@ def _deliver_one(raw: bytes, parsed: Any, facts: MailFacts, sender: str | None,
         outcome = _store(raw, user.id, recipient, account, actions, scope)
     except OverQuotaError:
         return _answer(recipient, "overquota", user=user.id)
-    if not actions.spam:
+    if not actions.spam:  # spam is neither passed on nor answered
         _forward(raw, user.id, owner.address, actions, scope, transient)
-    if not actions.spam:
         _autoreply(user.id, autoreply_of(account), user.name or "", owner.address, sender,
                    parsed, scope, transient,
                    lambda reply, key: outbound.send(user.id, reply, owner.address,

@@ -1,7 +1,8 @@
 """Addresses: aliases of an account, unique across all accounts, one of them main.
 
-An address is two items written together: the address item (under its user) and the
-lookup `address#<normalized>` that makes it unique and resolvable in one GetItem. The
+An address is three items written together: the address item (under its user), the
+lookup `address#<normalized>` that makes it unique and resolvable in one GetItem, and
+`addressid#<id>` that finds the item by its id alone (`resolve_id`). The
 user item's `address` and the `main` flags change in one transaction, so the account
 and its addresses never disagree about which address is main.
 """
@@ -117,6 +118,7 @@ def create(params: CreateAddress) -> str:
                             main=becomes_main, metaData=params.metaData,
                             internalData=params.internalData, created=now_ms()),
                 condition=AddressItem.id.does_not_exist())
+        lookups.save_address_id(tx, address_id, user.id)
         counters.add(tx, counters.ADDRESSES, 1)
         if is_wildcard:
             lookups.register_wildcard(tx, addrview, present=True)
@@ -210,6 +212,7 @@ def delete(user_id: str, address_id: str) -> None:
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist(),
                   label="lookup")
+        lookups.delete_address_id(tx, item.id)
         if "*" in item.addrview:
             lookups.register_wildcard(tx, item.addrview, present=False)
         counters.add(tx, counters.ADDRESSES, -1)
@@ -300,6 +303,17 @@ def resolve(address: str, wildcard: bool = False) -> Owner:
         raise AddressNotFound()
     return Owner(str(found.target), found.address or addressing.normalize_address(address),
                  found.user)
+
+
+def resolve_id(address_id: str) -> tuple[Owner, AddressItem]:
+    """Who owns the address with this id, and its item (1 GetItem of the id lookup, 1
+    of the item). A deleted account's addresses (no `kind`: out of the listing until
+    the purge) are not found, as by their address."""
+    found = lookups.resolve(lookups.address_id_key(address_id))
+    item = address_store.get(found.user, address_id) if found is not None else None
+    if item is None or item.kind != KIND:
+        raise AddressNotFound()
+    return Owner(item.id, item.address, item.user), item
 
 
 def item_of(owner: Owner) -> AddressItem | None:

@@ -2,7 +2,7 @@
 on to their targets (email addresses, smtp relays, http endpoints).
 
 One is an address item in the `FORWARDED` partition of the addresses table plus its
-`address#` lookup (user `FORWARDED`), written together like an account's address, so
+`address#` and `addressid#` lookups (user `FORWARDED`), written together like an account's address, so
 one address is either an account's or forwarded, never both. It shows in the admin
 address listing and counts in its total. Delivery (other issues) reads `targets`,
 `forwards` and `forwardedDisabled`; this module keeps them.
@@ -62,6 +62,7 @@ def create(params: CreateForwarded) -> str:
                             created=now_ms(), tags=tags, tagsview=tagsview,
                             autoreply=_autoreply(params, {})),
                 condition=AddressItem.id.does_not_exist())
+        lookups.save_address_id(tx, address_id, FORWARDED)
         counters.add(tx, counters.ADDRESSES, 1)
         if "*" in addrview:
             lookups.register_wildcard(tx, addrview, present=True)
@@ -148,6 +149,7 @@ def delete(address_id: str) -> None:
         tx.delete(item, condition=AddressItem.addrview == item.addrview, label="item")
         tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
                   condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+        lookups.delete_address_id(tx, item.id)
         if "*" in item.addrview:
             lookups.register_wildcard(tx, item.addrview, present=False)
         counters.add(tx, counters.ADDRESSES, -1)

@@ -26,7 +26,7 @@ from pynamodb.models import Model
 from chalicelib import logs
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
 from chalicelib.services import archive, users
-from chalicelib.store import archived, blobs
+from chalicelib.store import archived, blobs, lookups
 from chalicelib.store import messages as store
 from chalicelib.store.addresses import AddressItem
 from chalicelib.store.addressregister import RegisterItem
@@ -35,6 +35,7 @@ from chalicelib.store.asps import AspItem
 from chalicelib.store.authlog import AuthlogItem
 from chalicelib.store.filters import FilterItem
 from chalicelib.store.journal import JournalItem
+from chalicelib.store.lookups import LookupItem
 from chalicelib.store.mailboxes import MailboxItem
 from chalicelib.store.messages import MessageItem
 from chalicelib.store.tasks import (CLEAR_MAILBOX, PURGE_MAILBOX, PURGE_USER, RESTORE_ARCHIVED,
@@ -182,8 +183,10 @@ def purge_users(max_messages: int = 5000, now: float | None = None) -> PurgeRepo
     Deletion made the account unusable, removed its mailboxes and freed its names at
     once, and queued a `purge-user` task in the same transaction. During the grace
     period a run only removes mailboxes a deletion cut short left behind; after it, it
-    drops the data: messages (items and S3 objects, found through `byUser`), the
-    per-user partitions (address register included), and finally the user item and the task. A run cut short is
+    drops the data: messages (items and S3 objects, found through `byUser`), the id
+    lookups of its addresses (`addressid#`, kept through the grace period so a restore
+    needs none), the per-user partitions (address register included), and finally the
+    user item and the task. A run cut short is
     continued by the next one. Archived S3 objects are left to the sweeper, which
     removes folders nothing references.
     """
@@ -235,6 +238,11 @@ def _purge_account(user_id: str, budget: int) -> tuple[int, bool]:
         if removed >= budget:
             return removed, False
     _retire_mailboxes(user_id)
+    # Id lookups before the address items: they are found through those items, so a
+    # run cut short in between still finds them next time.
+    with LookupItem.batch_write() as batch:
+        for address in AddressItem.query(user_id, attributes_to_get=["user", "id"]):
+            batch.delete(LookupItem(key=lookups.address_id_key(address.id)))
     for model in _USER_PARTITIONS:
         with model.batch_write() as batch:
             for item in model.query(user_id):

@@ -6,7 +6,9 @@ mailbox lookups) go at once. So that a restore can bring the mailboxes back with
 ids, uids and counters (the messages refer to them), the deletion writes a snapshot of
 the mailbox items into its purge task. A restore then re-creates, in one transaction:
 the account's liveness and username, its mailboxes and their names, the addresses no
-other account has taken since, and drops the purge task.
+other account has taken since, and drops the purge task. The addresses' id lookups
+(`addressid#`) stay through the deletion, so there is none to re-create: an address
+answers by id again once its item has `kind` back.
 """
 from __future__ import annotations
 

@@ -177,6 +177,7 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
             tx.save(AddressItem(user=user_id, id=address_id, address=address,
                                 addrview=addrview, main=True, tags=address_tags,
                                 tagsview=[tag.lower() for tag in address_tags], created=now))
+            lookups.save_address_id(tx, address_id, user_id)
         for path, special_use, box_retention in mailboxes:
             mailbox_id = new_id()
             tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path,

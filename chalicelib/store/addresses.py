@@ -35,7 +35,9 @@ class AddressItem(Model):
 
     user = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute(null=True, default=KIND)
+    # For new items only: a deleted account's address read back must show no `kind`
+    # (a plain default would fill it in on every read).
+    kind = UnicodeAttribute(null=True, default_for_new=KIND)
     address = UnicodeAttribute()
     addrview = UnicodeAttribute()
     name = UnicodeAttribute(null=True)

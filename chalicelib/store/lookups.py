@@ -1,11 +1,16 @@
 """The lookups table: one item per unique name, written with the entity it names.
 
-Keys: `username#<unameview>`, `address#<normalized address>`, `mailbox#<user>#<path>`.
+Keys: `username#<unameview>`, `address#<normalized address>`, `addressid#<address id>`,
+`mailbox#<user>#<path>`.
 A strongly consistent GetItem on a key resolves the name; `attribute_not_exists` on the
 put makes the name unique. `wildcards#<domain>` (`wildcards#*` for `user@*`) lists the
 wildcard addresses registered at a domain (`patterns`), so resolving an address nobody
 has costs one more read, not one per possible wildcard; an entry can outlive its
 address (an account's deletion leaves it), which is harmless: the address lookup decides.
+`addressid#<id>` finds an address item by its id alone (its table is keyed by user):
+`user` is the partition (an account, or `*forwarded`), written and removed with the
+item; it outlives an account's deletion until the purge, so resolving by id checks the
+item itself (a deleted account's addresses have no `kind`).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import hashlib
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.models import Model
 
+from chalicelib.store.addresses import AddressItem
 from chalicelib.store.base import meta
 from chalicelib.store.batch import batch_get
 from chalicelib.store.transact import Transaction
@@ -46,6 +52,34 @@ def username_key(unameview: str) -> str:
 
 def address_key(addrview: str) -> str:
     return f"address#{addrview}"
+
+
+def address_id_key(address_id: str) -> str:
+    return f"addressid#{address_id}"
+
+
+def save_address_id(tx: Transaction, address_id: str, user: str) -> None:
+    """Make a new address item findable by its id (in the item's own transaction)."""
+    tx.save(LookupItem(key=address_id_key(address_id), user=user, target=address_id),
+            condition=LookupItem.key.does_not_exist())
+
+
+def delete_address_id(tx: Transaction, address_id: str) -> None:
+    """Forget an address id, with its item (ids are never reused: no condition)."""
+    tx.delete(LookupItem(key=address_id_key(address_id)))
+
+
+def backfill_address_ids() -> int:
+    """Write the id lookup of every address item, for addresses created before id
+    lookups existed (a Scan of the addresses table, deleted accounts' included, and a
+    BatchWriteItem per 25). Idempotent: the lookup is derived from the item. An address
+    deleted while it runs may keep a stray lookup, which finds no item: harmless."""
+    written = 0
+    with LookupItem.batch_write() as batch:
+        for item in AddressItem.scan(attributes_to_get=["user", "id"]):
+            batch.save(LookupItem(key=address_id_key(item.id), user=item.user, target=item.id))
+            written += 1
+    return written
 
 
 def wildcards_key(domain: str) -> str:

@@ -10,6 +10,7 @@ from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
 from chalicelib.clock import iso
 from chalicelib.errors import MissingPrivileges
+from chalicelib.ids import is_id
 from chalicelib.metadata import loaded
 from chalicelib.services import (addresses, addressregister, domain_aliases, domain_rename,
                                  forwarded, outbound)
@@ -44,13 +45,19 @@ def search_addresses(params: SearchAddresses, ctx: RequestContext) -> dict[str, 
 
 @endpoint(bp, "/addresses/resolve/{address}", "GET", "addresses.ResolveAddress",
           response="ResolvedAddress | ForwardedAddress",
-          summary="Find the user and address id an email address belongs to (or the "
-                  "forwarded address it is)")
+          summary="Find the user and address id an email address (or an address id) "
+                  "belongs to, or the forwarded address it is")
 def resolve_address(params: ResolveAddress, ctx: RequestContext) -> dict[str, Any]:
+    operator = ctx.principal is None
+    if is_id(params.address):  # as WildDuck, allowWildcard plays no part here
+        found, item = addresses.resolve_id(params.address)
+        if found.user == FORWARDED:
+            return forwarded_details(item, operator)
+        return owner(found, item, operator)
     found = addresses.resolve(params.address, params.allowWildcard)
     if found.user == FORWARDED:
-        return forwarded_details(forwarded.get(found.id), ctx.principal is None)
-    return owner(found, addresses.item_of(found), ctx.principal is None)
+        return forwarded_details(forwarded.get(found.id), operator)
+    return owner(found, addresses.item_of(found), operator)
 
 
 @endpoint(bp, "/users/{user}/addressregister", "GET", "addresses.AddressRegisterQuery",

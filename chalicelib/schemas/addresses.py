@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from chalicelib.schemas.common import Address, Tags, WildcardAddress
+from chalicelib.schemas.common import Address, AddressOrId, Tags, WildcardAddress
 from chalicelib.schemas.metadata import MetaData
 from chalicelib.validation import AuditSchema, Bool, Limit, Line, ListingSchema, ObjectId
 
@@ -45,7 +45,7 @@ class SearchAddresses(ListingSchema):
 
 
 class ResolveAddress(AuditSchema):
-    address: Annotated[Address, BeforeValidator(_url_decoded)]
+    address: Annotated[AddressOrId, BeforeValidator(_url_decoded)]
     allowWildcard: Bool = False  # an unknown address may match a catch-all `*@domain`
 
 

@@ -1,6 +1,7 @@
 """Field types shared by several resource families."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -71,6 +72,17 @@ def _language(value: Any) -> Any:
 
 Username = Annotated[str, BeforeValidator(_username)]
 Address = Annotated[str, BeforeValidator(_address)]
+
+
+def _address_or_id(value: Any) -> Any:
+    """An address id (24 hex, lower-cased) as it is, else an address (which has an `@`,
+    so it is never taken for an id)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{24}", value):
+        return value.lower()
+    return _address(value)
+
+
+AddressOrId = Annotated[str, BeforeValidator(_address_or_id)]
 
 
 def _address_or_any_domain(value: Any) -> Any:

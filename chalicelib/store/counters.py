@@ -48,4 +48,4 @@ def recount() -> dict[str, int]:
 if __name__ == "__main__":
     # The upgrade of a stage that held data before: counters, then address id lookups.
     print(recount())
-    print({"addressIdLookups": lookups.backfill_address_ids()})
+    print(lookups.backfill_address_ids())

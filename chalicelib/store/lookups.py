@@ -69,17 +69,25 @@ def delete_address_id(tx: Transaction, address_id: str) -> None:
     tx.delete(LookupItem(key=address_id_key(address_id)))
 
 
-def backfill_address_ids() -> int:
-    """Write the id lookup of every address item, for addresses created before id
-    lookups existed (a Scan of the addresses table, deleted accounts' included, and a
-    BatchWriteItem per 25). Idempotent: the lookup is derived from the item. An address
-    deleted while it runs may keep a stray lookup, which finds no item: harmless."""
+def backfill_address_ids() -> dict[str, int]:
+    """Write what an older release did not keep for its addresses: the id lookup of
+    every address item (deleted accounts' included) and the per-domain lists of wildcard
+    addresses. One Scan of the addresses table, a BatchWriteItem per 25 id lookups and
+    an UpdateItem per domain with wildcards. Idempotent: both are derived from the
+    items. An address deleted while it runs may keep a stray lookup or list entry,
+    which finds no item: harmless."""
     written = 0
+    patterns: dict[str, set[str]] = {}
     with LookupItem.batch_write() as batch:
-        for item in AddressItem.scan(attributes_to_get=["user", "id"]):
+        for item in AddressItem.scan(attributes_to_get=["user", "id", "addrview", "kind"]):
             batch.save(LookupItem(key=address_id_key(item.id), user=item.user, target=item.id))
             written += 1
-    return written
+            if item.kind and "*" in (item.addrview or ""):
+                patterns.setdefault(item.addrview.rpartition("@")[2], set()).add(item.addrview)
+    for domain, found in patterns.items():
+        LookupItem(key=wildcards_key(domain)).update(
+            actions=[LookupItem.patterns.add(found), LookupItem.user.set(WILDCARDS_OWNER)])
+    return {"addressIdLookups": written, "wildcardDomains": len(patterns)}
 
 
 def wildcards_key(domain: str) -> str:

@@ -113,7 +113,17 @@ def test_backfill_writes_missing_id_lookups(api, make_user):
     for address_id in (main, forwarded_id):  # as before id lookups existed
         LookupItem(key=lookups.address_id_key(address_id)).delete()
     assert api.get(f"/addresses/resolve/{main}").status == 404
-    assert lookups.backfill_address_ids() >= 2
+    assert lookups.backfill_address_ids()["addressIdLookups"] >= 2
     assert api.get(f"/addresses/resolve/{main}")["user"] == user_id
     assert api.get(f"/addresses/resolve/{forwarded_id}")["address"] == "older.fwd@example.com"
-    assert lookups.backfill_address_ids() >= 2  # runs again without harm
+    assert lookups.backfill_address_ids()["addressIdLookups"] >= 2  # again without harm
+
+
+def test_backfill_lists_wildcards_an_older_release_did_not(api):
+    from chalicelib.services import delivery
+    api.post("/addresses/forwarded", {"address": "*@older.example", "allowWildcard": True,
+                                      "targets": ["x@example.org"]})
+    LookupItem(key=lookups.wildcards_key("older.example")).delete()  # as before the lists
+    assert not delivery.recipient_known("someone@older.example")
+    assert lookups.backfill_address_ids()["wildcardDomains"] == 1
+    assert delivery.recipient_known("someone@older.example")

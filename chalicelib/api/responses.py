@@ -485,10 +485,13 @@ class Attachment(Closed):
     cid: str | None
     size: int
     sizeKb: int
+    hash: str = Field(None, description="SHA-256 (hex) of the decoded content; "
+                      "absent for messages stored before it was kept")
 
 
 class MailingList(Closed):
-    id: str
+    id: MailAddress = Field(None, description="From List-Id, when present")
+    unsubscribe: list[MailAddress] = Field(None, description="From List-Unsubscribe, when present")
 
 
 class MessageBody(MessageFields):
@@ -499,12 +502,12 @@ class MessageBody(MessageFields):
     replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
-    list: MailingList | Literal[False]
+    list: MailingList = Field(None, description="Left out without List-Id and List-Unsubscribe")
     junk: bool
     text: str
     html: list[str]
     attachments: list[Attachment]
-    metaData: dict[str, Any] = Field(description="Always {}: no message metadata is kept")
+    metaData: dict[str, Any] = Field(description="Set on upload or update; {} when none")
 
 
 class MessageDetails(Answer, MessageBody):

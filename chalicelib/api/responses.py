@@ -494,7 +494,13 @@ class MailingList(Closed):
     unsubscribe: list[MailAddress] = Field(None, description="From List-Unsubscribe, when present")
 
 
-class MessageBody(MessageFields):
+class _MailingListField(Closed):
+    # On its own class: a field named `list` would shadow the builtin in the annotations
+    # of the class that declares it.
+    list: MailingList = Field(None, description="Left out without List-Id and List-Unsubscribe")
+
+
+class MessageBody(MessageFields, _MailingListField):
     user: Id
     # Left out when the message has none, as the reference server does.
     cc: list[MailAddress] = Field(None)  # type: ignore[assignment]
@@ -502,7 +508,6 @@ class MessageBody(MessageFields):
     replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
-    list: MailingList = Field(None, description="Left out without List-Id and List-Unsubscribe")
     junk: bool
     text: str
     html: list[str]

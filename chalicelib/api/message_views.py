@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import mail
+from chalicelib import mail, metadata
 from chalicelib.clock import iso
 from chalicelib.services.messages import FullView, plain
 from chalicelib.store.archived import ArchivedItem
@@ -36,11 +36,24 @@ def summary(item: MessageItem) -> dict[str, Any]:
 
 def _attachment(value: dict[str, Any]) -> dict[str, Any]:
     size = int(value.get("size", 0))
-    return {"id": value["id"], "filename": value.get("filename"),
-            "contentType": value.get("contentType"), "disposition": value.get("disposition"),
-            "transferEncoding": value.get("transferEncoding"),
-            "related": bool(value.get("cid")), "cid": value.get("cid"),
-            "size": size, "sizeKb": (size + 1023) // 1024}
+    shaped = {"id": value["id"], "filename": value.get("filename"),
+              "contentType": value.get("contentType"), "disposition": value.get("disposition"),
+              "transferEncoding": value.get("transferEncoding"),
+              "related": bool(value.get("cid")), "cid": value.get("cid"),
+              "size": size, "sizeKb": (size + 1023) // 1024}
+    if value.get("hash"):  # messages stored before hashes were kept have none
+        shaped["hash"] = value["hash"]
+    return shaped
+
+
+def _mailing_list(item: MessageItem) -> dict[str, Any] | None:
+    """`list` as WildDuck answers it; an item stored before `mailingList` was kept has
+    only the List-Id identifier (no name, no List-Unsubscribe)."""
+    if item.mailingList:
+        return plain(item.mailingList)
+    if item.listId:
+        return {"id": {"name": "", "address": item.listId}}
+    return None
 
 
 def _html_of(view: FullView, attachments: list[dict[str, Any]]) -> list[str]:
@@ -69,18 +82,18 @@ def details(view: FullView, id_value: Any = None) -> dict[str, Any]:
         **optional,
         "inReplyTo": item.inReplyTo,
         "references": extra.get("references") or list(item.references or []),
-        "list": {"id": item.listId} if item.listId else False,
+        "list": _mailing_list(item),
         "junk": item.has(JUNK),
         "text": view.text,
         "html": _html_of(view, attachments),
         "attachments": [_attachment(a) for a in attachments],
-        # WildDuck's custom message metadata; none is kept here, and WildDuck answers
-        # a message without any with {}.
-        "metaData": {},
+        "metaData": metadata.loaded(item.metaData),
     }
     for name, value in optional.items():
         if not value:
             del shaped[name]
+    if shaped["list"] is None:  # neither List-Id nor List-Unsubscribe: left out
+        del shaped["list"]
     return shaped
 
 

@@ -54,7 +54,7 @@ def upload_message(params: UploadMessage, ctx: RequestContext) -> dict[str, Any]
         else:
             raw = messages.composed(params.compose_fields())
         stored = messages.upload(params.user, params.mailbox, NewMessage(
-            raw=raw, seen=not params.unseen, flagged=params.flagged, draft=params.draft,
+            raw=raw, metadata=params.metaData, seen=not params.unseen, flagged=params.flagged, draft=params.draft,
             idate=params.date), once=claim)
         if params.uploadId:
             messages.discard_upload(params.user, params.uploadId)
@@ -131,7 +131,7 @@ def get_events(params: MessageRef) -> dict[str, Any]:
 def update_messages(params: UpdateMessages) -> dict[str, Any]:
     changes = message_updates.Changes(seen=params.seen, flagged=params.flagged,
                                       draft=params.draft, deleted=params.deleted,
-                                      expires=params.expires)
+                                      expires=params.expires, metadata=params.metaData)
     if params.moveTo:
         moved = message_updates.move(params.user, params.mailbox, params.message,
                                      params.moveTo, changes)

@@ -485,13 +485,22 @@ class Attachment(Closed):
     cid: str | None
     size: int
     sizeKb: int
+    hash: str = Field(None, description="SHA-256 (hex) of the decoded content; "
+                      "absent for messages stored before it was kept")
 
 
 class MailingList(Closed):
-    id: str
+    id: MailAddress = Field(None, description="From List-Id, when present")
+    unsubscribe: list[MailAddress] = Field(None, description="From List-Unsubscribe, when present")
 
 
-class MessageBody(MessageFields):
+class _MailingListField(Closed):
+    # On its own class: a field named `list` would shadow the builtin in the annotations
+    # of the class that declares it.
+    list: MailingList = Field(None, description="Left out without List-Id and List-Unsubscribe")
+
+
+class MessageBody(MessageFields, _MailingListField):
     user: Id
     # Left out when the message has none, as the reference server does.
     cc: list[MailAddress] = Field(None)  # type: ignore[assignment]
@@ -499,12 +508,11 @@ class MessageBody(MessageFields):
     replyTo: list[MailAddress] = Field(None)
     inReplyTo: str | None
     references: list[str]
-    list: MailingList | Literal[False]
     junk: bool
     text: str
     html: list[str]
     attachments: list[Attachment]
-    metaData: dict[str, Any] = Field(description="Always {}: no message metadata is kept")
+    metaData: dict[str, Any] = Field(description="Set on upload or update; {} when none")
 
 
 class MessageDetails(Answer, MessageBody):

@@ -7,6 +7,7 @@ BODY[] numbering so a stored message's attachment can be found again by path or 
 from __future__ import annotations
 
 import binascii
+import hashlib
 import html as html_lib
 import mimetypes
 import re
@@ -49,6 +50,8 @@ class Attachment:
     transfer_encoding: str
     part: str
     """IMAP part path ("2", "1.2")."""
+    sha256: str = ""
+    """Hex SHA-256 of the decoded content (WildDuck's `hash`)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ class ParsedMessage:
     """What the APIs store and serve about a message. Addresses are `{name, address}` dicts,
     message-ids keep their angle brackets, `date` is aware UTC (None when missing or
     unreadable), `headers` are the top-level `{key, value}` pairs (lowercase key, decoded
-    value) in message order, `list_id` is the identifier inside List-Id's angle brackets."""
+    value) in message order, `list_id` is the identifier inside List-Id's angle brackets,
+    `mailing_list` is `{id, unsubscribe}` as WildDuck reads List-Id and List-Unsubscribe
+    (each as `{name, address}` pairs; a key is absent without its header, the whole value
+    None without both)."""
 
     from_: Address | None
     to: list[Address]
@@ -80,6 +86,7 @@ class ParsedMessage:
     precedence: str | None
     list_unsubscribe: bool
     has_attachments: bool
+    mailing_list: dict[str, Any] | None = None
 
 
 _parser = BytesParser(policy=policy.compat32)
@@ -380,19 +387,77 @@ def _list_id(value: str | None) -> str | None:
     return ident or None
 
 
+_BARE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _split_top_level(value: str) -> list[str]:
+    """A header value split at the commas outside quotes and angle brackets (URLs in
+    List-Unsubscribe may hold commas inside their brackets)."""
+    pieces, current, quoted, depth, escaped = [], [], False, 0, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            depth += 1
+        elif char == ">" and not quoted and depth:
+            depth -= 1
+        elif char == "," and not quoted and not depth:
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    pieces.append("".join(current))
+    return pieces
+
+
+def list_addresses(value: str | None) -> list[Address]:
+    """`{name, address}` pairs of a List-Id or List-Unsubscribe value, as WildDuck's
+    address parser reads them: the bracketed part is the address, the rest (unquoted,
+    RFC 2047 decoded) the name; a bare word is an address only when it looks like one."""
+    found: list[Address] = []
+    for piece in _split_top_level(unfold(fix_8bit(value or ""))):
+        match = re.search(r"<([^<>]*)>", piece)
+        rest = (piece[:match.start()] + piece[match.end():]) if match else piece
+        name = header_text(rest.strip().strip('"').strip()).strip()
+        address = match.group(1).strip() if match else ""
+        if not match and _BARE_ADDRESS.match(name):
+            name, address = "", name
+        if name or address:
+            found.append({"name": name, "address": address})
+    return found
+
+
+def _mailing_list(list_id: str | None, unsubscribe: str | None) -> dict[str, Any] | None:
+    if not (list_id or "").strip() and not (unsubscribe or "").strip():
+        return None
+    result: dict[str, Any] = {}
+    ids = list_addresses(list_id)
+    if ids:
+        result["id"] = ids[0]
+    if (unsubscribe or "").strip():
+        result["unsubscribe"] = list_addresses(unsubscribe)
+    return result
+
+
 def _attachment(leaf: _Leaf, ident: str) -> Attachment:
     mime = leaf.mime
     content_id = _header(leaf.part, "content-id")
     content_id = content_id.strip().strip("<>").strip() if content_id else None
+    content = _payload_bytes(leaf.part, leaf.linesep)
     return Attachment(
         id=ident,
         filename=mime.filename,
         content_type=mime.content_type,
         disposition=mime.disposition,
-        size=len(_payload_bytes(leaf.part, leaf.linesep)),
+        size=len(content),
         content_id=content_id or None,
         transfer_encoding=_transfer_encoding(leaf.part),
         part=leaf.path,
+        sha256=hashlib.sha256(content).hexdigest(),
     )
 
 
@@ -460,6 +525,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         precedence=(first.get("precedence") or "").strip().lower() or None,
         list_unsubscribe="list-unsubscribe" in first,
         has_attachments=bool(attachments),
+        mailing_list=_mailing_list(raw_first.get("list-id"), raw_first.get("list-unsubscribe")),
     )
 
 

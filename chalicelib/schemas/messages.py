@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 from chalicelib import addressing
+from chalicelib.schemas.metadata import MetaData
 from chalicelib.validation import (AuditSchema, Bool, Line, ListingSchema, ObjectId, Schema, Text,
                                    epoch_ms_in_range, has_control)
 
@@ -171,6 +172,7 @@ class UploadMessage(AuditSchema):
     flagged: Bool = False
     draft: Bool = False
     date: EpochMs | None = None
+    metaData: MetaData | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "UploadMessage":
@@ -244,6 +246,7 @@ class UpdateMessages(AuditSchema):
     draft: Bool | None = None
     deleted: Bool | None = None
     expires: Expires | None = None
+    metaData: MetaData | None = None
 
 
 class ClearMailbox(AuditSchema):

@@ -42,10 +42,11 @@ class Changes:
     draft: bool | None = None
     deleted: bool | None = None
     expires: int | None = None  # epoch ms; 0 clears
+    metadata: str | None = None  # `metaData` as compact JSON text; replaces the stored one
 
     def empty(self) -> bool:
         return all(value is None for value in (self.seen, self.flagged, self.draft,
-                                               self.deleted, self.expires))
+                                               self.deleted, self.expires, self.metadata))
 
     def flags(self, current: Sequence[str], junk: bool | None = None) -> list[str]:
         result = list(current)
@@ -63,9 +64,19 @@ class Changes:
             return current
         return self.expires or None
 
+    def metadata_only(self) -> bool:
+        return Changes(metadata=self.metadata) == self
+
     def differs(self, item: MessageItem) -> bool:
+        return self.state_differs(item) or self.metadata_differs(item)
+
+    def state_differs(self, item: MessageItem) -> bool:
+        """Whether flags or expiry change (what IMAP clients and the timeline see)."""
         return (sorted(self.flags(item.flags or [])) != sorted(item.flags or [])
                 or self.expiry(item.expires) != item.expires)
+
+    def metadata_differs(self, item: MessageItem) -> bool:
+        return self.metadata is not None and self.metadata != item.metaData
 
 
 def chunks(values: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -130,7 +141,15 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
         for item in state["batch"]:
             flags = changes.flags(item.flags or [])
             expires = changes.expiry(item.expires)
-            actions = [MessageItem.flags.set(flags), MessageItem.rev.add(1)]
+            actions = [MessageItem.rev.add(1)]
+            if changes.metadata_differs(item):
+                actions.append(MessageItem.metaData.set(changes.metadata))
+            if not changes.state_differs(item):
+                # Metadata only: nothing IMAP clients see, so no journal entry nor event.
+                tx.update(item, actions=actions, condition=MessageItem.rev == item.rev,
+                          label=f"m{int(item.uid)}")
+                continue
+            actions.append(MessageItem.flags.set(flags))
             key = (store.flagged_key(int(item.idate), item.mailbox, int(item.uid))
                    if visible and FLAGGED in flags else None)
             actions.append(MessageItem.flaggedKey.set(key) if key
@@ -154,7 +173,9 @@ def _update_batch(user_id: str, mailbox: MailboxItem, batch: list[MessageItem],
     def refresh(failure: TransactionFailed) -> None:
         state["batch"] = _refresh(mailbox.id, state["batch"], failure.failed)
 
-    with journal.reserved(user_id, len(batch)) as seqs:
+    # A change of metadata alone claims no numbers (each unused one costs a PutItem of
+    # filler when released).
+    with journal.reserved(user_id, 0 if changes.metadata_only() else len(batch)) as seqs:
         if seqs is None:
             raise UserNotFound()
         run(build, errors={"mailbox": NoSuchMailbox}, on_retry=refresh)
@@ -226,6 +247,8 @@ def _move_batch(user_id: str, source_id: str, target_id: str, batch: list[Messag
             new_uid = uids[int(item.uid)]
             moved = copy_of(item)
             moved.flags = changes.flags(item.flags or [], junk=junk)
+            if changes.metadata is not None:
+                moved.metaData = changes.metadata
             store.set_expiry(moved, expires)
             moved.rev = 0
             moved.register = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -45,6 +46,10 @@ INLINE_BODIES_BYTES = 4 * 1024  # text + html kept on the item up to this (UTF-8
 INLINE_ADDRESSES = 50  # per address field; the full list goes to bodies.json
 INLINE_REFERENCES = 20
 INLINE_ATTACHMENTS = 200
+# The attachment list kept on the item is also held to this many bytes of JSON (the rest
+# goes to bodies.json), leaving room on the 400 KB item for 64 KiB of `metaData`.
+INLINE_ATTACHMENT_BYTES = 48 * 1024
+LIST_UNSUBSCRIBE_ENTRIES = 10
 MAX_SUBJECT = 2048
 MAX_HEADER_VALUE = 998
 # API Gateway and Lambda cap a response near 6 MB, and binary bodies travel base64
@@ -58,6 +63,7 @@ class NewMessage:
     """A message to store and the state it starts in."""
 
     raw: bytes
+    metadata: str | None = None  # `metaData` as compact JSON text
     seen: bool = True
     flagged: bool = False
     draft: bool = False
@@ -209,11 +215,14 @@ def _build_item(user_id: str, msgid: str, idate: int, parsed: mail.ParsedMessage
         "contentType": _clean(a.content_type, 255), "disposition": a.disposition,
         "transferEncoding": _clean(a.transfer_encoding, 64), "size": a.size,
         "cid": _clean(a.content_id, 255) if a.content_id else None, "part": a.part,
+        "hash": a.sha256 or None,
     } for a in parsed.attachments]
+    inline_attachments = _inline_attachments([_compact(a) for a in attachments])
     bodies_size = len(text.encode()) + sum(len(part.encode()) for part in html)
     external = (bodies_size > INLINE_BODIES_BYTES
                 or max(len(to), len(cc), len(bcc)) > INLINE_ADDRESSES
-                or len(references) > INLINE_REFERENCES or len(attachments) > INLINE_ATTACHMENTS)
+                or len(references) > INLINE_REFERENCES
+                or len(inline_attachments) < len(attachments))
     hdate = _in_date_range(int(parsed.date.timestamp() * 1000)) if parsed.date else idate
     content_type = {"value": _clean(parsed.content_type.get("value"), 255),
                     "params": {_clean(k, 64): _clean(str(v), 255)
@@ -228,14 +237,43 @@ def _build_item(user_id: str, msgid: str, idate: int, parsed: mail.ParsedMessage
         messageId=_clean(parsed.message_id, MAX_HEADER_VALUE) or None,
         inReplyTo=_clean(parsed.in_reply_to, MAX_HEADER_VALUE) or None,
         references=references[:INLINE_REFERENCES],
-        listId=_clean(parsed.list_id, MAX_HEADER_VALUE) or None,
-        intro=_clean(parsed.intro, 256), attachments=[_compact(a) for a in attachments[:INLINE_ATTACHMENTS]],
+        mailingList=_mailing_list(parsed.mailing_list),
+        intro=_clean(parsed.intro, 256), attachments=inline_attachments,
         hasAttachments=bool(attachments), contentType=content_type, encrypted=encrypted,
         external=external, text=None if external else text, html=None if external else html)
     bodies = {"text": text, "html": html, "to": to, "cc": cc, "bcc": bcc,
               "references": references, "attachments": [_compact(a) for a in attachments]} \
         if external else None
     return item, bodies
+
+
+def _inline_attachments(attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first attachments, as many as fit the item's share (count and bytes)."""
+    kept, size = [], 0
+    for value in attachments[:INLINE_ATTACHMENTS]:
+        size += len(json.dumps(value, ensure_ascii=False).encode())
+        if size > INLINE_ATTACHMENT_BYTES:
+            break
+        kept.append(value)
+    return kept
+
+
+def _list_entry(value: dict[str, str]) -> dict[str, str]:
+    return {"name": _clean(value.get("name"), 256),
+            "address": _clean(value.get("address"), MAX_HEADER_VALUE)}
+
+
+def _mailing_list(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """List-Id and List-Unsubscribe as the message view answers them, bounded."""
+    if value is None:
+        return None
+    kept: dict[str, Any] = {}
+    if "id" in value:
+        kept["id"] = _list_entry(value["id"])
+    if "unsubscribe" in value:
+        kept["unsubscribe"] = [_list_entry(entry) for entry in
+                               value["unsubscribe"][:LIST_UNSUBSCRIBE_ENTRIES]]
+    return kept
 
 
 def _in_date_range(epoch_ms: int) -> int:
@@ -310,6 +348,7 @@ def upload(user_id: str, mailbox_id: str, message: NewMessage,
     flags = flags_of(message.seen, message.flagged, message.draft)
     user, mailbox, found = _read_for_upload(user_id, mailbox_id, lookup_keys)
     item, bodies, stored = _prepare(user, mailbox, msgid, idate, message.raw, plain, flags)
+    item.metaData = message.metadata
     store.set_expiry(item, retention_expiry(mailbox))
     item.register = addressregister.marker(mailbox.specialUse, flags, plain.headers, now_ms())
     if over_quota(user, len(stored)):

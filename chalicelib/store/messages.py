@@ -97,7 +97,10 @@ class MessageItem(Model):
     messageId = UnicodeAttribute(null=True)
     inReplyTo = UnicodeAttribute(null=True)
     references = ListAttribute(of=UnicodeAttribute, default=list)
-    listId = UnicodeAttribute(null=True)
+    listId = UnicodeAttribute(null=True)  # items stored before `mailingList` only
+    # {id: {name, address}, unsubscribe: [{name, address}]}: List-Id, List-Unsubscribe
+    mailingList = MapAttribute(null=True)
+    metaData = UnicodeAttribute(null=True)  # the client's JSON object, as compact text
     intro = UnicodeAttribute(default="")
     attachments = ListAttribute(default=list)
     hasAttachments = BooleanAttribute(default=False)

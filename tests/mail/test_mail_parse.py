@@ -522,3 +522,17 @@ def test_ten_megabyte_attachment_size_and_bytes_round_trip():
     data, content_type, filename = attachment_bytes(raw, "ATT00001")
     assert (content_type, filename) == ("application/zip", "big.zip")
     assert data == payload
+
+
+def test_list_headers_read_as_wildduck_reads_addresses():
+    from chalicelib.mail.parse import list_addresses
+    assert list_addresses('"Dev, talk" <dev.example.org>') == [
+        {"name": "Dev, talk", "address": "dev.example.org"}]
+    assert list_addresses("=?utf-8?q?J=C3=BCrgen?= <j.example>") == [
+        {"name": "Jürgen", "address": "j.example"}]
+    assert list_addresses("<mailto:a@b.c>, <https://x.example/u?a=1,2>") == [
+        {"name": "", "address": "mailto:a@b.c"},
+        {"name": "", "address": "https://x.example/u?a=1,2"}]
+    assert list_addresses("bare.example.org") == [{"name": "bare.example.org", "address": ""}]
+    assert list_addresses("a@b.c") == [{"name": "", "address": "a@b.c"}]
+    assert list_addresses("") == []

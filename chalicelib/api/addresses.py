@@ -14,8 +14,8 @@ from chalicelib.ids import is_id
 from chalicelib.metadata import loaded
 from chalicelib.services import (addresses, addressregister, domain_aliases, domain_rename,
                                  forwarded, outbound)
+from chalicelib.store.base import as_dict
 from chalicelib.store.addresses import FORWARDED, AddressItem
-from chalicelib.store.filters import as_dict
 from chalicelib.store.domain_aliases import DomainAliasItem
 
 if TYPE_CHECKING:

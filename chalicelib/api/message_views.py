@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib import mail, metadata
 from chalicelib.clock import iso
 from chalicelib.services.messages import FullView, plain
+from chalicelib.store.base import as_dict
 from chalicelib.store.archived import ArchivedItem
 from chalicelib.store.messages import (ANSWERED, DELETED, DRAFT, FLAGGED, FORWARDED, JUNK, SEEN,
                                        MessageItem)
@@ -119,6 +120,6 @@ def archived_details(item: ArchivedItem, view: FullView) -> dict[str, Any]:
 
 def event(entry: Any) -> dict[str, Any]:
     """One entry of a message's timeline: its data fields beside id, action and time."""
-    data = entry.data.as_dict() if hasattr(entry.data, "as_dict") else dict(entry.data or {})
+    data = as_dict(entry.data)
     return {"id": entry.id, "action": entry.action, "time": iso(entry.time),
             **{k: plain(v) for k, v in data.items()}}

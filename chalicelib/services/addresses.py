@@ -110,18 +110,13 @@ def create(params: CreateAddress) -> str:
         user = users.get(params.user)
         becomes_main = params.main or (not user.address and not is_wildcard)
         address_id = new_id()
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=user.id, target=address_id,
-                           address=params.address),
-                condition=LookupItem.key.does_not_exist(), label="address")
+        lookups.add_address(tx, addrview, user.id, address_id, params.address)
         tx.save(AddressItem(user=user.id, id=address_id, address=params.address,
                             addrview=addrview, name=params.name, tags=tags, tagsview=tagsview,
                             main=becomes_main, metaData=params.metaData,
                             internalData=params.internalData, created=now_ms()),
                 condition=AddressItem.id.does_not_exist())
-        lookups.save_address_id(tx, address_id, user.id)
         counters.add(tx, counters.ADDRESSES, 1)
-        if is_wildcard:
-            lookups.register_wildcard(tx, addrview, present=True)
         actions, condition = _one_more(user)
         if becomes_main:
             _switch_main(tx, user, params.address, _previous_mains(user.id), actions, condition)
@@ -183,11 +178,7 @@ def _rename(tx: Transaction, item: AddressItem, address: str) -> list[Any]:
         raise ChangeNotAllowed()
     addrview = addressing.normalize_address(address)
     if addrview != item.addrview:
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=item.user,
-                           target=item.id, address=address),
-                condition=LookupItem.key.does_not_exist(), label="address")
-        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
-                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+        lookups.move_address(tx, item.addrview, addrview, item.user, item.id, address)
     else:
         tx.update(LookupItem(key=lookups.address_key(addrview)),
                   actions=[LookupItem.address.set(address)],
@@ -209,12 +200,7 @@ def delete(user_id: str, address_id: str) -> None:
             raise NotPermitted("Can not delete the main address")
         tx.delete(item, condition=AddressItem.main == False,  # noqa: E712
                   label="address_item")
-        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
-                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist(),
-                  label="lookup")
-        lookups.delete_address_id(tx, item.id)
-        if "*" in item.addrview:
-            lookups.register_wildcard(tx, item.addrview, present=False)
+        lookups.remove_address(tx, item.addrview, item.id)
         counters.add(tx, counters.ADDRESSES, -1)
         if user.addressCount is not None:
             tx.update(user, actions=[UserItem.addressCount.add(-1)],

@@ -69,16 +69,11 @@ def _move(found: AddressItem, new: str) -> bool | None:
         item = address_store.get(found.user, found.id)
         if item is None or item.addrview != found.addrview:
             return None  # deleted or changed since the index was read
-        tx.save(LookupItem(key=lookups.address_key(new_view), user=item.user, target=item.id,
-                           address=new_address),
-                condition=LookupItem.key.does_not_exist(), label="taken")
-        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
-                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
+        lookups.move_address(tx, item.addrview, new_view, item.user, item.id, new_address,
+                             label="taken")
         tx.update(item, actions=[AddressItem.address.set(new_address),
                                  AddressItem.addrview.set(new_view)],
                   condition=AddressItem.addrview == item.addrview)
-        if "*" in new_view:
-            lookups.register_wildcard(tx, new_view, present=True)
         if item.user == FORWARDED:
             return False
         try:

@@ -20,9 +20,7 @@ from chalicelib.services.addresses import check_wildcard, tag_fields
 from chalicelib.store import addresses as address_store
 from chalicelib.store import counters, lookups
 from chalicelib.store.addresses import FORWARDED, AddressItem
-from chalicelib.store.base import set_or_remove
-from chalicelib.store.filters import as_dict
-from chalicelib.store.lookups import LookupItem
+from chalicelib.store.base import as_dict, set_or_remove
 from chalicelib.store.transact import Transaction, run
 
 if TYPE_CHECKING:
@@ -52,9 +50,7 @@ def create(params: CreateForwarded) -> str:
     address_id = new_id()
 
     def build(tx: Transaction) -> str:
-        tx.save(LookupItem(key=lookups.address_key(addrview), user=FORWARDED, target=address_id,
-                           address=params.address),
-                condition=LookupItem.key.does_not_exist(), label="address")
+        lookups.add_address(tx, addrview, FORWARDED, address_id, params.address)
         tx.save(AddressItem(user=FORWARDED, id=address_id, address=params.address,
                             addrview=addrview, name=params.name, targets=targets,
                             forwards=params.forwards or None, forwardedDisabled=False,
@@ -62,10 +58,7 @@ def create(params: CreateForwarded) -> str:
                             created=now_ms(), tags=tags, tagsview=tagsview,
                             autoreply=_autoreply(params, {})),
                 condition=AddressItem.id.does_not_exist())
-        lookups.save_address_id(tx, address_id, FORWARDED)
         counters.add(tx, counters.ADDRESSES, 1)
-        if "*" in addrview:
-            lookups.register_wildcard(tx, addrview, present=True)
         return address_id
 
     return run(build, errors={"address": AddressExistsError})
@@ -117,18 +110,8 @@ def update(params: UpdateForwarded) -> None:
         if params.address is not None and addressing.address_view(params.address) != addrview:
             _check_address(params.address, allow_wildcard="*" in item.address)
             addrview = addressing.address_view(params.address)
-            if "*" in addrview:
-                lookups.register_wildcard(tx, addrview, present=True)
-            # The old one leaves its list unless that is the same item (one transaction
-            # changes an item once; a stale entry is harmless).
-            if "*" in item.addrview and \
-                    item.addrview.rpartition("@")[2] != addrview.rpartition("@")[2]:
-                lookups.register_wildcard(tx, item.addrview, present=False)
-            tx.save(LookupItem(key=lookups.address_key(addrview), user=FORWARDED,
-                               target=item.id, address=params.address),
-                    condition=LookupItem.key.does_not_exist(), label="address")
-            tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
-                      condition=LookupItem.target == item.id)
+            lookups.move_address(tx, item.addrview, addrview, FORWARDED, item.id,
+                                 params.address)
             actions += [AddressItem.address.set(params.address),
                         AddressItem.addrview.set(addrview)]
         elif params.address is not None:
@@ -147,11 +130,7 @@ def delete(address_id: str) -> None:
     def build(tx: Transaction) -> None:
         item = get(address_id)
         tx.delete(item, condition=AddressItem.addrview == item.addrview, label="item")
-        tx.delete(LookupItem(key=lookups.address_key(item.addrview)),
-                  condition=(LookupItem.target == item.id) | LookupItem.key.does_not_exist())
-        lookups.delete_address_id(tx, item.id)
-        if "*" in item.addrview:
-            lookups.register_wildcard(tx, item.addrview, present=False)
+        lookups.remove_address(tx, item.addrview, item.id)
         counters.add(tx, counters.ADDRESSES, -1)
 
     run(build)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chalicelib.errors import DomainError, InputValidationError
+from chalicelib.store.base import as_dict
 from chalicelib.store import keys
 from chalicelib.store.transact import Transaction
 
@@ -69,7 +70,7 @@ def previous(found: Claim) -> dict[str, Any] | None:
     item = keys.get_live(found.key, int(time.time()))
     if item is None:
         return None
-    data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
+    data = as_dict(item.data)
     if data.get("fingerprint") != found.fingerprint:
         raise IdempotencyKeyReused()
     return {name: _plain(value) for name, value in dict(data.get("result") or {}).items()}

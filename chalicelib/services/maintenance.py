@@ -26,6 +26,7 @@ from pynamodb.models import Model
 from chalicelib import logs
 from chalicelib.errors import MessageNotFound, NoSuchMailbox, OverQuotaError, UserNotFound
 from chalicelib.services import archive, users
+from chalicelib.store.base import as_dict
 from chalicelib.store import archived, blobs, lookups
 from chalicelib.store import messages as store
 from chalicelib.store.addresses import AddressItem
@@ -60,7 +61,7 @@ def purge_mailboxes(max_messages: int = 5000, now: float | None = None) -> Purge
     for task in TaskItem.query(PURGE_MAILBOX, consistent_read=True):
         if task.notBefore and task.notBefore > now:
             continue
-        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        data = as_dict(task.data)
         mailbox_id = str(data.get("mailbox") or "")
         if not mailbox_id:
             task.delete()
@@ -124,7 +125,7 @@ def restore_archived(max_messages: int = 1000) -> RestoreReport:
     message that cannot be restored (over quota) stays in the archive and is counted."""
     report = RestoreReport()
     for task in TaskItem.query(RESTORE_ARCHIVED, consistent_read=True):
-        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        data = as_dict(task.data)
         after = str(data["after"]) if data.get("after") else None
         finished = True
         try:
@@ -159,7 +160,7 @@ def clear_mailboxes(max_messages: int = 1000) -> int:
     is empty, or gone. Returns how many messages were deleted."""
     deleted = 0
     for task in TaskItem.query(CLEAR_MAILBOX, consistent_read=True):
-        data = task.data.as_dict() if hasattr(task.data, "as_dict") else dict(task.data or {})
+        data = as_dict(task.data)
         try:
             cleared = archive.clear(task.user, task.id, bool(data.get("skipArchive")),
                                     until=float("inf"), limit=max_messages - deleted)

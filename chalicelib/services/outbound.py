@@ -52,6 +52,7 @@ from chalicelib.config import settings
 from chalicelib.errors import (AddressNotFound, Conflict, InputValidationError,
                                MessageRejected, SendingLimitReached, SendingUnavailable,
                                UserDisabled, UserNotFound)
+from chalicelib.store.base import as_dict
 from chalicelib.store import keys, transact
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.keys import KeyItem
@@ -180,7 +181,7 @@ def _reserve(tx: Transaction, key: str, sender: _Sender, targets: tuple[str, ...
     record, holder = keys.item_and(key, sender.item)
     _check(sender, holder)
     if record is not None and record.expires > now:
-        data = _data(record)
+        data = as_dict(record.data)
         if data.get("state") == "sent":
             return Sent(str(data["messageId"]), tuple(data.get("recipients") or targets), True)
         if int(data.get("lease") or 0) > now:
@@ -309,11 +310,6 @@ class _WindowMoved(Exception):
 def _unlease(key: str) -> None:
     """Let the next call with this key send at once instead of waiting for the lease."""
     transact.updated(KeyItem(key=key), [KeyItem.data["lease"].set(0)], KeyItem.key.exists())
-
-
-def _data(record: KeyItem) -> dict[str, Any]:
-    data = record.data
-    return data.as_dict() if hasattr(data, "as_dict") else dict(data or {})
 
 
 def _unique(recipients: Sequence[str]) -> tuple[str, ...]:

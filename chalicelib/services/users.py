@@ -171,13 +171,10 @@ def create(params: CreateUser, once: idempotency.Claim | None = None) -> str:
         if address:
             address_id = new_id()
             addrview = addressing.normalize_address(address)
-            tx.save(LookupItem(key=lookups.address_key(addrview), user=user_id,
-                               target=address_id, address=address),
-                    condition=LookupItem.key.does_not_exist(), label="address")
+            lookups.add_address(tx, addrview, user_id, address_id, address)
             tx.save(AddressItem(user=user_id, id=address_id, address=address,
                                 addrview=addrview, main=True, tags=address_tags,
                                 tagsview=[tag.lower() for tag in address_tags], created=now))
-            lookups.save_address_id(tx, address_id, user_id)
         for path, special_use, box_retention in mailboxes:
             mailbox_id = new_id()
             tx.save(MailboxItem(user=user_id, id=mailbox_id, path=path,

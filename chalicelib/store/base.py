@@ -48,3 +48,11 @@ def set_or_remove(model: type[Model], names: Iterable[str], values: Any,
             value, attribute = getattr(values, name), getattr(model, name)
             actions.append(attribute.set(value) if value else attribute.remove())
     return actions
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A map attribute's value as a plain dict (PynamoDB hands back a MapAttribute or,
+    for an item built in code, the dict it was given; None is empty)."""
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)

@@ -22,7 +22,7 @@ from pynamodb.attributes import (BooleanAttribute, MapAttribute, NumberAttribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from chalicelib.store.base import meta
+from chalicelib.store.base import as_dict, meta
 from chalicelib.store.batch import batch_get
 from chalicelib.store.transact import retrying
 
@@ -54,12 +54,6 @@ class FilterItem(Model):
     def target_mailbox(self) -> str | None:
         mailbox = as_dict(self.action).get("mailbox")
         return mailbox if isinstance(mailbox, str) else None
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
 def partition(user: str) -> tuple[list[FilterItem], FilterItem | None]:

@@ -94,8 +94,46 @@ def wildcards_key(domain: str) -> str:
     return f"wildcards#{domain}"
 
 
+def add_address(tx: Transaction, addrview: str, user: str, address_id: str,
+                address: str) -> None:
+    """The lookups of a new address, written with its item: its name (unique, label
+    `address` when taken), its id, and a wildcard's entry in its domain's list."""
+    tx.save(LookupItem(key=address_key(addrview), user=user, target=address_id,
+                       address=address),
+            condition=LookupItem.key.does_not_exist(), label="address")
+    save_address_id(tx, address_id, user)
+    register_wildcard(tx, addrview, present=True)
+
+
+def remove_address(tx: Transaction, addrview: str, address_id: str) -> None:
+    """The lookups of a deleted address, removed with its item."""
+    tx.delete(LookupItem(key=address_key(addrview)),
+              condition=(LookupItem.target == address_id) | LookupItem.key.does_not_exist())
+    delete_address_id(tx, address_id)
+    register_wildcard(tx, addrview, present=False)
+
+
+def move_address(tx: Transaction, old_view: str, new_view: str, user: str,
+                 address_id: str, address: str, label: str = "address") -> None:
+    """A renamed address: the new name claimed (label `label` when taken), the old one
+    freed; the id stays. A wildcard joins its new domain's list and leaves the old one's,
+    unless both are one list (a transaction changes an item once; a stale entry is
+    harmless)."""
+    tx.save(LookupItem(key=address_key(new_view), user=user, target=address_id,
+                       address=address),
+            condition=LookupItem.key.does_not_exist(), label=label)
+    tx.delete(LookupItem(key=address_key(old_view)),
+              condition=(LookupItem.target == address_id) | LookupItem.key.does_not_exist())
+    register_wildcard(tx, new_view, present=True)
+    if old_view.rpartition("@")[2] != new_view.rpartition("@")[2]:
+        register_wildcard(tx, old_view, present=False)
+
+
 def register_wildcard(tx: Transaction, addrview: str, present: bool) -> None:
-    """Add a wildcard address (normalized) to its domain's list, or take it out."""
+    """Add a wildcard address (normalized) to its domain's list, or take it out; any
+    other address has no list to be in."""
+    if "*" not in addrview:
+        return
     domain = addrview.rpartition("@")[2]
     change = LookupItem.patterns.add({addrview}) if present else \
         LookupItem.patterns.delete({addrview})

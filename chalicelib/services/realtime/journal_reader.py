@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from chalicelib.clock import iso
+from chalicelib.store.base import as_dict
 from chalicelib.store import journal
 from chalicelib.store.journal import NOOP, JournalItem
 from chalicelib.store.transact import API_BUDGET_S
@@ -50,7 +51,7 @@ class Entry:
 
     @classmethod
     def of(cls, item: JournalItem) -> "Entry":
-        data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
+        data = as_dict(item.data)
         return cls(int(item.seq), item.command, data, int(item.created), int(item.expires))
 
     def event(self) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from chalice import Blueprint
 
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.paging import page_response, shaped
+from chalicelib.api.users import sending_limit
 from chalicelib.clock import iso
 from chalicelib.errors import MissingPrivileges
 from chalicelib.ids import is_id
 from chalicelib.metadata import loaded
 from chalicelib.services import (addresses, addressregister, domain_aliases, domain_rename,
-                                 forwarded, outbound)
+                                 forwarded)
 from chalicelib.store.base import as_dict
 from chalicelib.store.addresses import FORWARDED, AddressItem
 from chalicelib.store.domain_aliases import DomainAliasItem
@@ -233,12 +234,10 @@ def owner(found: addresses.Owner, item: AddressItem | None, operator: bool) -> d
 
 def forwarded_details(item: AddressItem, operator: bool) -> dict[str, Any]:
     """A forwarded address, with its live daily forward counter."""
-    counted = outbound.usage(item, "forwards", int(time.time()))
     result: dict[str, Any] = {
         "id": item.id, "name": item.name or "", "address": item.address,
         "targets": list(item.targets or []),
-        "limits": {"forwards": {"allowed": counted.allowed, "used": counted.used,
-                                "ttl": counted.ttl if counted.ttl is not None else False}},
+        "limits": {"forwards": sending_limit(item, "forwards", int(time.time()))},
         "autoreply": _autoreply(item), "forwardedDisabled": bool(item.forwardedDisabled),
         "tags": list(item.tags or []), "created": iso(item.created)}
     if item.metaData:

@@ -173,9 +173,11 @@ def _counter(allowed: int) -> dict[str, Any]:
     return {"allowed": allowed, "used": 0, "ttl": False}
 
 
-def _sending(user: UserItem, limit: Literal["recipients", "forwards"],
-             now: int) -> dict[str, Any]:
-    counted = outbound.usage(user, limit, now)
+def sending_limit(holder: outbound.Holder, limit: Literal["recipients", "forwards"],
+                  now: int) -> dict[str, Any]:
+    """A daily sending limit as `limits.*` shows it, for an account or a forwarded
+    address: `ttl` is false without an open window."""
+    counted = outbound.usage(holder, limit, now)
     return {"allowed": counted.allowed, "used": counted.used,
             "ttl": counted.ttl if counted.ttl is not None else False}
 
@@ -202,8 +204,8 @@ def details(user: UserItem, operator: bool = True) -> dict[str, Any]:
         "limits": {
             "quota": {"allowed": quota_allowed(user),
                       "used": max(0, int(user.storageUsed or 0))},
-            "recipients": _sending(user, "recipients", now),
-            "forwards": _sending(user, "forwards", now),
+            "recipients": sending_limit(user, "recipients", now),
+            "forwards": sending_limit(user, "forwards", now),
             "received": _counter(limit("receivedMax")),
             "imapUpload": _counter(limit("imapMaxUpload")),
             "imapDownload": _counter(limit("imapMaxDownload")),
